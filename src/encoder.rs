@@ -1,0 +1,374 @@
+//! The sentence-transformers pipeline: Transformer → Pooling → (Normalize), loaded from the library's
+//! folder format given as bytes (the core never touches the filesystem, so the same code runs natively,
+//! in a Web Worker and in tests).
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{bert, ArchConfig, DropoutRng, ParamStore, Transformer};
+use crate::pooling::{normalize_l2, PoolingConfig};
+use crate::rng::Rng;
+use crate::tokenize::TextTokenizer;
+
+/// The files of a sentence-transformers model folder, as bytes.
+#[derive(Clone, Debug, Default)]
+pub struct ModelFiles {
+    /// `config.json` (HF transformer config).
+    pub config: Vec<u8>,
+    /// `model.safetensors`.
+    pub weights: Vec<u8>,
+    /// `tokenizer.json`.
+    pub tokenizer: Vec<u8>,
+    /// `modules.json` (pipeline); absent means Transformer → mean Pooling.
+    pub modules: Option<Vec<u8>>,
+    /// `1_Pooling/config.json`; absent means mean pooling.
+    pub pooling: Option<Vec<u8>>,
+    /// `sentence_bert_config.json` (`max_seq_length`).
+    pub sentence_bert_config: Option<Vec<u8>>,
+}
+
+impl ModelFiles {
+    /// Files a folder must have.
+    pub const REQUIRED: [&'static str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
+    /// Files read when present.
+    pub const OPTIONAL: [&'static str; 3] = [
+        "modules.json",
+        "1_Pooling/config.json",
+        "sentence_bert_config.json",
+    ];
+}
+
+/// One entry of `modules.json`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ModuleEntry {
+    /// Position in the pipeline.
+    pub idx: usize,
+    /// Module name.
+    pub name: String,
+    /// Folder of the module's files, relative to the model root.
+    pub path: String,
+    /// Python class, e.g. `sentence_transformers.models.Pooling`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// `sentence_bert_config.json`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct SentenceBertConfig {
+    /// Truncation length in tokens.
+    pub max_seq_length: Option<usize>,
+    /// Whether the library lower-cases input (the tokenizer's normaliser does it for our models).
+    #[serde(default)]
+    pub do_lower_case: bool,
+}
+
+/// Which modules follow the transformer, from modules.json.
+fn parse_modules(bytes: &[u8]) -> Result<bool> {
+    let file = "modules.json";
+    let mods: Vec<ModuleEntry> =
+        serde_json::from_slice(bytes).map_err(|e| Error::model(file, format!("invalid ({e})")))?;
+    let mut normalize = false;
+    for (i, m) in mods.iter().enumerate() {
+        let class = m.kind.rsplit('.').next().unwrap_or("");
+        match (i, class) {
+            (0, "Transformer") | (1, "Pooling") => {}
+            (_, "Normalize") => normalize = true,
+            _ => {
+                return Err(Error::model(
+                    file,
+                    format!(
+                        "module {} `{}` is not supported (Transformer, Pooling, Normalize are)",
+                        m.idx, m.kind
+                    ),
+                ))
+            }
+        }
+    }
+    if mods.len() < 2 {
+        return Err(Error::model(
+            file,
+            "expected at least Transformer and Pooling modules",
+        ));
+    }
+    Ok(normalize)
+}
+
+/// A summary of a loaded model, for `model info` and the web app.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ModelInfo {
+    /// `bert` or `mpnet`.
+    pub model_type: String,
+    /// Transformer layers.
+    pub layers: usize,
+    /// Token state size.
+    pub hidden_size: usize,
+    /// Sentence embedding size.
+    pub embedding_dim: usize,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// Truncation length.
+    pub max_seq_length: usize,
+    /// Whether embeddings are L2-normalised.
+    pub normalize: bool,
+}
+
+/// A sentence embedding model: tokenizer, transformer, pooling, optional normalisation.
+pub struct SentenceEncoder {
+    arch: ArchConfig,
+    transformer: Transformer,
+    tokenizer: TextTokenizer,
+    pooling: PoolingConfig,
+    normalize: bool,
+    params: ParamStore,
+    rng: DropoutRng,
+    device: Device,
+}
+
+impl SentenceEncoder {
+    /// Load a model folder's files onto `device`.
+    pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
+        let arch = ArchConfig::from_json(&files.config)?;
+        let normalize = match &files.modules {
+            Some(m) => parse_modules(m)?,
+            None => false,
+        };
+        let pooling = match &files.pooling {
+            Some(p) => PoolingConfig::from_json(p)?,
+            None => PoolingConfig::mean(arch.hidden_size()),
+        };
+        if pooling.word_embedding_dimension != arch.hidden_size() {
+            return Err(Error::model(
+                "1_Pooling/config.json",
+                format!(
+                    "word_embedding_dimension {} differs from the transformer's hidden_size {}",
+                    pooling.word_embedding_dimension,
+                    arch.hidden_size()
+                ),
+            ));
+        }
+        let max_seq_length = match &files.sentence_bert_config {
+            Some(b) => {
+                let c: SentenceBertConfig = serde_json::from_slice(b).map_err(|e| {
+                    Error::model("sentence_bert_config.json", format!("invalid ({e})"))
+                })?;
+                c.max_seq_length.unwrap_or(arch.max_positions())
+            }
+            None => arch.max_positions(),
+        };
+        if max_seq_length == 0 || max_seq_length > arch.max_positions() {
+            return Err(Error::model(
+                "sentence_bert_config.json",
+                format!(
+                    "max_seq_length {max_seq_length} must be in 1..={}",
+                    arch.max_positions()
+                ),
+            ));
+        }
+        let tokenizer =
+            TextTokenizer::from_bytes(&files.tokenizer, max_seq_length, arch.pad_token_id())?;
+        let params = ParamStore::from_safetensors(&files.weights, "model.safetensors", device)?;
+        Self::from_parts(arch, tokenizer, pooling, normalize, params)
+    }
+
+    /// Assemble a model from its parts (weights may come from a seeded random store).
+    pub fn from_parts(
+        arch: ArchConfig,
+        tokenizer: TextTokenizer,
+        pooling: PoolingConfig,
+        normalize: bool,
+        params: ParamStore,
+    ) -> Result<Self> {
+        let rng: DropoutRng = Arc::new(Mutex::new(Rng::new(0)));
+        let transformer = Transformer::load(params.var_builder(), &arch, &rng)?;
+        let device = params.device().clone();
+        Ok(SentenceEncoder {
+            arch,
+            transformer,
+            tokenizer,
+            pooling,
+            normalize,
+            params,
+            rng,
+            device,
+        })
+    }
+
+    /// A tiny randomly initialised BERT (2 layers, hidden 32, 4 heads) with a character-level
+    /// WordPiece vocabulary: fast enough for unit tests of everything above the encoder.
+    pub fn tiny_random(seed: u64, device: &Device) -> Result<Self> {
+        let tokenizer_json = tiny_tokenizer_json();
+        let vocab = tiny_vocab().len();
+        let arch = ArchConfig::Bert(bert::Config {
+            vocab_size: vocab,
+            hidden_size: 32,
+            num_hidden_layers: 2,
+            num_attention_heads: 4,
+            intermediate_size: 64,
+            max_position_embeddings: 64,
+            ..bert::Config::all_mini_lm_l6_v2()
+        });
+        let tokenizer = TextTokenizer::from_bytes(tokenizer_json.as_bytes(), 64, 0)?;
+        let params = ParamStore::seeded(seed, device);
+        Self::from_parts(arch, tokenizer, PoolingConfig::mean(32), true, params)
+    }
+
+    /// Re-seed the dropout generator (training is reproducible from here on).
+    pub fn seed_dropout(&self, seed: u64) {
+        *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = Rng::new(seed);
+    }
+
+    /// Token ids of one text (special tokens included, truncated to max_seq_length).
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
+        self.tokenizer.encode(text)
+    }
+
+    /// Pad token sequences to the longest: `(ids [b, s] u32, mask [b, s] f32)`.
+    pub fn pad_batch(&self, seqs: &[&[u32]]) -> Result<(Tensor, Tensor)> {
+        let b = seqs.len();
+        let s = seqs.iter().map(|x| x.len()).max().unwrap_or(0).max(1);
+        let pad = self.tokenizer.pad_id();
+        let mut ids = vec![pad; b * s];
+        let mut mask = vec![0f32; b * s];
+        for (i, seq) in seqs.iter().enumerate() {
+            ids[i * s..i * s + seq.len()].copy_from_slice(seq);
+            mask[i * s..i * s + seq.len()]
+                .iter_mut()
+                .for_each(|m| *m = 1.0);
+        }
+        Ok((
+            Tensor::from_vec(ids, (b, s), &self.device)?,
+            Tensor::from_vec(mask, (b, s), &self.device)?,
+        ))
+    }
+
+    /// Sentence embeddings `[b, dim]` for a padded batch. With `train`, dropout is on and every op is
+    /// differentiable.
+    pub fn forward_t(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+        let tokens = self.transformer.forward_t(ids, mask, train)?;
+        let pooled = self.pooling.forward(&tokens, mask)?;
+        Ok(if self.normalize {
+            normalize_l2(&pooled)?
+        } else {
+            pooled
+        })
+    }
+
+    /// Embed texts in eval mode, `batch_size` at a time. Like the library, texts are sorted by length
+    /// first so each batch carries little padding; results come back in input order.
+    pub fn encode<S: AsRef<str>>(&self, texts: &[S], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+        let seqs = texts
+            .iter()
+            .map(|t| self.tokenize(t.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        self.encode_ids(&seqs, batch_size)
+    }
+
+    /// Like [`encode`](Self::encode) for already tokenised texts.
+    pub fn encode_ids(&self, seqs: &[Vec<u32>], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+        if batch_size == 0 {
+            return Err(Error::Invalid("batch size must be at least 1".into()));
+        }
+        let mut order: Vec<usize> = (0..seqs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(seqs[i].len()));
+        let mut out = vec![Vec::new(); seqs.len()];
+        for chunk in order.chunks(batch_size) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| seqs[i].as_slice()).collect();
+            let (ids, mask) = self.pad_batch(&batch)?;
+            let emb = self.forward_t(&ids, &mask, false)?.to_vec2::<f32>()?;
+            for (&i, e) in chunk.iter().zip(emb) {
+                out[i] = e;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The weights (for the optimiser and for saving).
+    pub fn params(&self) -> &ParamStore {
+        &self.params
+    }
+
+    /// The architecture configuration.
+    pub fn arch(&self) -> &ArchConfig {
+        &self.arch
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Summary figures.
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            model_type: self.arch.model_type().into(),
+            layers: self.arch.num_layers(),
+            hidden_size: self.arch.hidden_size(),
+            embedding_dim: self.pooling.output_dim(),
+            parameters: self.params.num_parameters(),
+            max_seq_length: self.tokenizer.max_len(),
+            normalize: self.normalize,
+        }
+    }
+}
+
+/// Cosine similarity of two vectors (0 when either is all zeros).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        dot += (*x as f64) * (*y as f64);
+        na += (*x as f64) * (*x as f64);
+        nb += (*y as f64) * (*y as f64);
+    }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        (dot / (na.sqrt() * nb.sqrt())) as f32
+    }
+}
+
+fn tiny_vocab() -> Vec<String> {
+    let mut v: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let chars: Vec<char> = ('a'..='z').chain('0'..='9').collect();
+    v.extend(chars.iter().map(|c| c.to_string()));
+    v.extend(chars.iter().map(|c| format!("##{c}")));
+    v.extend(
+        [".", ",", "!", "?", "-", ":", "/"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    v
+}
+
+/// A BERT-style tokenizer.json over [`tiny_vocab`] (lower-casing, `[CLS] … [SEP]`).
+fn tiny_tokenizer_json() -> String {
+    let vocab: serde_json::Map<String, serde_json::Value> = tiny_vocab()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (t, serde_json::json!(i)))
+        .collect();
+    serde_json::json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": [],
+        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                        "strip_accents": null, "lowercase": true},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": vocab}
+    })
+    .to_string()
+}

@@ -1,0 +1,30 @@
+//! # ticketsim
+//!
+//! Fine-tune and evaluate sentence-embedding models for IT-ticket similarity. The library is the
+//! pipeline — tickets → pairs → batches → encoder → pooling → loss/metrics → classifier — and runs
+//! unchanged natively (the `ticketsim` CLI, optionally on CUDA) and in the browser (the web app and
+//! its Web Worker). It never touches the filesystem: inputs are bytes, outputs are values.
+//!
+//! The encoder reproduces the Python sentence-transformers library: the same tokenisation (truncation
+//! at `max_seq_length`), the same BERT / MPNet transformer, the same pooling and normalisation, the
+//! same folder format — checked against reference outputs of the real library in the tests.
+
+pub mod data;
+pub mod encoder;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod pooling;
+pub mod reference;
+pub mod rng;
+pub mod tokenize;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use encoder::{cosine, ModelFiles, ModelInfo, SentenceEncoder};
+pub use error::{Error, Result};
