@@ -118,6 +118,10 @@ pub struct ModelInfo {
 /// A sentence embedding model: tokenizer, transformer, pooling, optional normalisation.
 pub struct SentenceEncoder {
     arch: ArchConfig,
+    /// config.json as loaded (unknown fields kept so a saved model round-trips).
+    config_json: serde_json::Value,
+    /// tokenizer.json as loaded (saved unchanged: our truncation override is not written into it).
+    tokenizer_json: Vec<u8>,
     transformer: Transformer,
     tokenizer: TextTokenizer,
     pooling: PoolingConfig,
@@ -170,13 +174,24 @@ impl SentenceEncoder {
         let tokenizer =
             TextTokenizer::from_bytes(&files.tokenizer, max_seq_length, arch.pad_token_id())?;
         let params = ParamStore::from_safetensors(&files.weights, "model.safetensors", device)?;
-        Self::from_parts(arch, tokenizer, pooling, normalize, params)
+        let mut enc = Self::from_parts(
+            arch,
+            tokenizer,
+            &files.tokenizer,
+            pooling,
+            normalize,
+            params,
+        )?;
+        // Already validated as JSON by ArchConfig::from_json.
+        enc.config_json = serde_json::from_slice(&files.config).unwrap_or_default();
+        Ok(enc)
     }
 
     /// Assemble a model from its parts (weights may come from a seeded random store).
     pub fn from_parts(
         arch: ArchConfig,
         tokenizer: TextTokenizer,
+        tokenizer_json: &[u8],
         pooling: PoolingConfig,
         normalize: bool,
         params: ParamStore,
@@ -185,7 +200,9 @@ impl SentenceEncoder {
         let transformer = Transformer::load(params.var_builder(), &arch, &rng)?;
         let device = params.device().clone();
         Ok(SentenceEncoder {
+            config_json: arch.to_json(),
             arch,
+            tokenizer_json: tokenizer_json.to_vec(),
             transformer,
             tokenizer,
             pooling,
@@ -212,7 +229,14 @@ impl SentenceEncoder {
         });
         let tokenizer = TextTokenizer::from_bytes(tokenizer_json.as_bytes(), 64, 0)?;
         let params = ParamStore::seeded(seed, device);
-        Self::from_parts(arch, tokenizer, PoolingConfig::mean(32), true, params)
+        Self::from_parts(
+            arch,
+            tokenizer,
+            tokenizer_json.as_bytes(),
+            PoolingConfig::mean(32),
+            true,
+            params,
+        )
     }
 
     /// Re-seed the dropout generator (training is reproducible from here on).
@@ -271,18 +295,60 @@ impl SentenceEncoder {
         if batch_size == 0 {
             return Err(Error::Invalid("batch size must be at least 1".into()));
         }
-        let mut order: Vec<usize> = (0..seqs.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(seqs[i].len()));
-        let mut out = vec![Vec::new(); seqs.len()];
-        for chunk in order.chunks(batch_size) {
+        let batches = length_batches(seqs, batch_size);
+        let run = |chunk: &Vec<usize>| -> Result<Vec<Vec<f32>>> {
             let batch: Vec<&[u32]> = chunk.iter().map(|&i| seqs[i].as_slice()).collect();
             let (ids, mask) = self.pad_batch(&batch)?;
-            let emb = self.forward_t(&ids, &mask, false)?.to_vec2::<f32>()?;
-            for (&i, e) in chunk.iter().zip(emb) {
+            Ok(self.forward_t(&ids, &mask, false)?.to_vec2::<f32>()?)
+        };
+        let results = crate::parallel::map(&batches, run);
+        let mut out = vec![Vec::new(); seqs.len()];
+        for (chunk, embs) in batches.iter().zip(results) {
+            for (&i, e) in chunk.iter().zip(embs?) {
                 out[i] = e;
             }
         }
         Ok(out)
+    }
+
+    /// The model as a sentence-transformers folder: `(relative path, bytes)` for every file, which
+    /// [`load`](Self::load) and Python's `SentenceTransformer(path)` both read.
+    pub fn to_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).unwrap_or_default();
+        let mut modules = vec![
+            serde_json::json!({"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}),
+            serde_json::json!({"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}),
+        ];
+        if self.normalize {
+            modules.push(serde_json::json!({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}));
+        }
+        Ok(vec![
+            ("config.json".into(), json(self.config_json.clone())),
+            ("model.safetensors".into(), self.params.to_safetensors()?),
+            ("tokenizer.json".into(), self.tokenizer_json.clone()),
+            (
+                "modules.json".into(),
+                json(serde_json::Value::Array(modules)),
+            ),
+            (
+                "1_Pooling/config.json".into(),
+                json(serde_json::to_value(&self.pooling).unwrap_or_default()),
+            ),
+            (
+                "sentence_bert_config.json".into(),
+                json(
+                    serde_json::json!({"max_seq_length": self.tokenizer.max_len(), "do_lower_case": false}),
+                ),
+            ),
+            (
+                "config_sentence_transformers.json".into(),
+                json(serde_json::json!({
+                    "__version__": {"ticketsim": env!("CARGO_PKG_VERSION"), "sentence_transformers": "5.0.0"},
+                    "prompts": {}, "default_prompt_name": null, "similarity_fn_name": "cosine",
+                    "model_type": "SentenceTransformer"
+                })),
+            ),
+        ])
     }
 
     /// The weights (for the optimiser and for saving).
@@ -317,6 +383,31 @@ impl SentenceEncoder {
             normalize: self.normalize,
         }
     }
+}
+
+/// Indices of `seqs` grouped into inference batches: sorted by length (longest first, as the library
+/// does) and cut at `batch_size`, and also wherever padding the batch to its longest member would
+/// more than double its real tokens. One 384-token ticket thus no longer pads 31 short ones to 384.
+/// Pooling is masked, so the grouping changes no embedding, only the cost.
+pub fn length_batches(seqs: &[Vec<u32>], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..seqs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(seqs[i].len()));
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let (mut longest, mut real) = (0usize, 0usize);
+    for i in order {
+        let len = seqs[i].len().max(1);
+        let fits = batches
+            .last()
+            .is_some_and(|b| b.len() < batch_size && longest * (b.len() + 1) <= 2 * (real + len));
+        if fits {
+            batches.last_mut().expect("checked").push(i);
+            real += len;
+        } else {
+            batches.push(vec![i]);
+            (longest, real) = (len, len);
+        }
+    }
+    batches
 }
 
 /// Cosine similarity of two vectors (0 when either is all zeros).

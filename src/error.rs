@@ -30,7 +30,22 @@ pub enum Error {
     Invalid(String),
     /// A tensor operation failed (shape mismatch, device error, ...).
     #[error("tensor error: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(String),
+}
+
+/// candle's message without the backtrace it attaches when `RUST_BACKTRACE` is set, so that errors
+/// stay one line.
+pub fn candle_message(e: &candle_core::Error) -> String {
+    match e {
+        candle_core::Error::WithBacktrace { inner, .. } => candle_message(inner),
+        other => other.to_string(),
+    }
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Candle(candle_message(&e))
+    }
 }
 
 impl Error {

@@ -14,6 +14,7 @@ pub mod encoder;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod parallel;
 pub mod pooling;
 pub mod reference;
 pub mod rng;

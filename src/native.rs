@@ -94,3 +94,18 @@ pub fn load_encoder(dir: &Path, device: &Device) -> Result<SentenceEncoder> {
         other => other,
     })
 }
+
+/// Write a model as a sentence-transformers folder (creating it and `1_Pooling/`).
+pub fn save_model_dir(enc: &SentenceEncoder, dir: &Path) -> Result<()> {
+    for (name, bytes) in enc.to_files()? {
+        let path = dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::model(parent.display().to_string(), format!("cannot create ({e})"))
+            })?;
+        }
+        std::fs::write(&path, bytes)
+            .map_err(|e| Error::model(path.display().to_string(), format!("cannot write ({e})")))?;
+    }
+    Ok(())
+}

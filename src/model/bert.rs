@@ -7,9 +7,9 @@
 //! `candle_transformers::models::bert`: real seeded dropout, a differentiable layer norm and softmax in
 //! training, and one GEMM per linear layer.
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::nn::{
     attention, mask_bias, split_heads, Dropout, DropoutRng, Embedding, FeedForward, HiddenAct,
@@ -30,7 +30,7 @@ fn default_position_type() -> String {
 }
 
 /// The fields of a BERT `config.json` this implementation reads.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Config {
     /// Vocabulary size.
     pub vocab_size: usize,
@@ -117,11 +117,14 @@ impl Embeddings {
         let (_b, s) = ids.dims2()?;
         let positions = Tensor::arange(0u32, s as u32, ids.device())?;
         // Single-segment inputs: token type 0 everywhere, i.e. row 0 of the table added to each token.
-        let type0 = self.token_type.weight().narrow(0, 0, 1)?;
+        let type0 = self.token_type.forward_t(
+            &Tensor::zeros(1, candle_core::DType::U32, ids.device())?,
+            train,
+        )?;
         let x = self
             .word
-            .forward(ids)?
-            .broadcast_add(&self.position.forward(&positions)?)?
+            .forward_t(ids, train)?
+            .broadcast_add(&self.position.forward_t(&positions, train)?)?
             .broadcast_add(&type0)?;
         self.dropout
             .forward_t(&self.norm.forward_t(&x, train)?, train)
@@ -167,13 +170,13 @@ impl Layer {
     }
 
     fn forward_t(&self, x: &Tensor, bias: &Tensor, train: bool) -> Result<Tensor> {
-        let q = split_heads(&self.query.forward(x)?, self.heads)?;
-        let k = split_heads(&self.key.forward(x)?, self.heads)?;
-        let v = split_heads(&self.value.forward(x)?, self.heads)?;
+        let q = split_heads(&self.query.forward_t(x, train)?, self.heads)?;
+        let k = split_heads(&self.key.forward_t(x, train)?, self.heads)?;
+        let v = split_heads(&self.value.forward_t(x, train)?, self.heads)?;
         let ctx = attention(&q, &k, &v, bias, &self.attn_dropout, train)?;
         let a = self
             .hidden_dropout
-            .forward_t(&self.attn_out.forward(&ctx)?, train)?;
+            .forward_t(&self.attn_out.forward_t(&ctx, train)?, train)?;
         let a = self.attn_norm.forward_t(&(a + x)?, train)?;
         self.ffn.forward_t(&a, train)
     }

@@ -50,6 +50,18 @@ impl ArchConfig {
         }
     }
 
+    /// The config as JSON (with `model_type`), for a newly created model's config.json.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (v, kind) = match self {
+            ArchConfig::Bert(c) => (serde_json::to_value(c), "bert"),
+            ArchConfig::MPNet(c) => (serde_json::to_value(c), "mpnet"),
+        };
+        // Plain structs of numbers and strings always serialise.
+        let mut v = v.unwrap_or_default();
+        v["model_type"] = kind.into();
+        v
+    }
+
     /// `model_type` as written in config.json.
     pub fn model_type(&self) -> &'static str {
         match self {
@@ -128,7 +140,9 @@ impl Transformer {
         } else {
             vb
         };
-        let wrap = |e: candle_core::Error| Error::model("model.safetensors", e.to_string());
+        let wrap = |e: candle_core::Error| {
+            Error::model("model.safetensors", crate::error::candle_message(&e))
+        };
         Ok(match cfg {
             ArchConfig::Bert(c) => {
                 Transformer::Bert(bert::BertModel::load(vb, c, rng).map_err(wrap)?)

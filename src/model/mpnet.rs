@@ -11,9 +11,9 @@
 //!   every layer (`encoder.relative_attention_bias`);
 //! * attention weight names are `attention.attn.{q,k,v,o}` and `attention.LayerNorm`.
 
-use candle_core::{DType, Module, Result, Tensor};
+use candle_core::{DType, Result, Tensor};
 use candle_nn::VarBuilder;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::nn::{
     attention, mask_bias, split_heads, Dropout, DropoutRng, Embedding, FeedForward, HiddenAct,
@@ -34,7 +34,7 @@ fn default_buckets() -> usize {
 }
 
 /// The fields of an MPNet `config.json` this implementation reads.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Config {
     /// Vocabulary size.
     pub vocab_size: usize,
@@ -130,13 +130,13 @@ impl Layer {
     }
 
     fn forward_t(&self, x: &Tensor, bias: &Tensor, train: bool) -> Result<Tensor> {
-        let q = split_heads(&self.q.forward(x)?, self.heads)?;
-        let k = split_heads(&self.k.forward(x)?, self.heads)?;
-        let v = split_heads(&self.v.forward(x)?, self.heads)?;
+        let q = split_heads(&self.q.forward_t(x, train)?, self.heads)?;
+        let k = split_heads(&self.k.forward_t(x, train)?, self.heads)?;
+        let v = split_heads(&self.v.forward_t(x, train)?, self.heads)?;
         let ctx = attention(&q, &k, &v, bias, &self.attn_dropout, train)?;
         let a = self
             .hidden_dropout
-            .forward_t(&self.o.forward(&ctx)?, train)?;
+            .forward_t(&self.o.forward_t(&ctx, train)?, train)?;
         let a = self.attn_norm.forward_t(&(a + x)?, train)?;
         self.ffn.forward_t(&a, train)
     }
@@ -186,7 +186,7 @@ impl MPNetModel {
     }
 
     /// `[1, heads, s, s]` relative-position bias for a sequence of length `s`.
-    fn position_bias(&self, s: usize, dev: &candle_core::Device) -> Result<Tensor> {
+    fn position_bias(&self, s: usize, dev: &candle_core::Device, train: bool) -> Result<Tensor> {
         let buckets: Vec<u32> = (0..s as i64)
             .flat_map(|q| (0..s as i64).map(move |k| (q, k)))
             .map(|(q, k)| {
@@ -196,7 +196,7 @@ impl MPNetModel {
         let buckets = Tensor::from_vec(buckets, (s, s), dev)?;
         // [s, s, heads] -> [heads, s, s] -> [1, heads, s, s]
         self.relative_bias
-            .forward(&buckets)?
+            .forward_t(&buckets, train)?
             .permute((2, 0, 1))?
             .unsqueeze(0)?
             .contiguous()
@@ -215,11 +215,12 @@ impl MPNetModel {
                 self.cfg.max_position_embeddings
             );
         }
-        let x = (self.word.forward(ids)? + self.position.forward(&positions)?)?;
+        let x = (self.word.forward_t(ids, train)? + self.position.forward_t(&positions, train)?)?;
         let mut x = self
             .emb_dropout
             .forward_t(&self.emb_norm.forward_t(&x, train)?, train)?;
-        let bias = mask_bias(mask)?.broadcast_add(&self.position_bias(s, ids.device())?)?;
+        let bias =
+            mask_bias(mask)?.broadcast_add(&self.position_bias(s, ids.device(), train)?)?;
         for layer in &self.layers {
             x = layer.forward_t(&x, &bias, train)?;
         }

@@ -10,9 +10,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use candle_core::{DType, Module, Result, Tensor, D};
+use candle_core::{DType, Result, Tensor, D};
 use candle_nn::{Init, VarBuilder};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 
@@ -50,14 +50,27 @@ impl Linear {
     }
 }
 
-impl Module for Linear {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+/// The weight itself in training; in inference a detached handle to the same storage, so candle does
+/// not record the op graph (which would keep every intermediate alive until the output is dropped).
+fn param(t: &Tensor, train: bool) -> Tensor {
+    if train {
+        t.clone()
+    } else {
+        t.detach()
+    }
+}
+
+impl Linear {
+    /// Apply the layer; `train` keeps the op graph for backprop.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("Linear input has at least one dim");
         let rows = x.elem_count() / in_dim.max(1);
-        let y = x.reshape((rows, in_dim))?.matmul(&self.weight.t()?)?;
+        let y = x
+            .reshape((rows, in_dim))?
+            .matmul(&param(&self.weight, train).t()?)?;
         let y = match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
+            Some(b) => y.broadcast_add(&param(b, train))?,
             None => y,
         };
         let mut out_dims = dims;
@@ -85,7 +98,12 @@ impl LayerNorm {
     /// Normalise `x`. `train` selects the differentiable composition over the fused kernel.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         if !train && x.dtype() == DType::F32 && x.is_contiguous() {
-            return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
+            return candle_nn::ops::layer_norm(
+                x,
+                &self.weight.detach(),
+                &self.bias.detach(),
+                self.eps as f32,
+            );
         }
         let mean = x.mean_keepdim(D::Minus1)?;
         let xc = x.broadcast_sub(&mean)?;
@@ -125,10 +143,10 @@ impl Embedding {
     }
 
     /// Look up ids of any shape; the result has one more (last) dimension.
-    pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+    pub fn forward_t(&self, ids: &Tensor, train: bool) -> Result<Tensor> {
         let mut dims = ids.dims().to_vec();
         dims.push(self.weight.dim(1)?);
-        self.weight
+        param(&self.weight, train)
             .index_select(&ids.flatten_all()?, 0)?
             .reshape(dims)
     }
@@ -178,7 +196,7 @@ impl Dropout {
 }
 
 /// Hidden activation named by `hidden_act` in config.json.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum HiddenAct {
     /// Exact GELU (erf), what BERT and MPNet use.
@@ -270,8 +288,10 @@ impl FeedForward {
 
     /// Apply the block to `[b, s, hidden]`.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let h = self.act.forward(&self.intermediate.forward(x)?)?;
-        let h = self.dropout.forward_t(&self.output.forward(&h)?, train)?;
+        let h = self.act.forward(&self.intermediate.forward_t(x, train)?)?;
+        let h = self
+            .dropout
+            .forward_t(&self.output.forward_t(&h, train)?, train)?;
         self.norm.forward_t(&(h + x)?, train)
     }
 }

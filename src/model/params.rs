@@ -40,8 +40,15 @@ impl ParamStore {
     /// Load every tensor of a safetensors buffer. Float tensors become `Var`s in f32.
     /// `file` names the source in error messages.
     pub fn from_safetensors(bytes: &[u8], file: &str, device: &Device) -> Result<Self> {
-        let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
-            .map_err(|e| Error::model(file, format!("not a readable safetensors file ({e})")))?;
+        let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| {
+            Error::model(
+                file,
+                format!(
+                    "not a readable safetensors file ({})",
+                    crate::error::candle_message(&e)
+                ),
+            )
+        })?;
         if tensors.is_empty() {
             return Err(Error::model(file, "holds no tensors"));
         }
@@ -124,6 +131,13 @@ impl ParamStore {
         Ok(out)
     }
 
+    /// Serialise every tensor to safetensors bytes under its original name.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let tensors = self.tensors()?;
+        safetensors::tensor::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
+            .map_err(|e| Error::Invalid(format!("cannot serialise weights ({e})")))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-written (inserts are atomic),
         // so a poisoned lock is still safe to use.
@@ -164,8 +178,7 @@ impl SimpleBackend for ParamStore {
         if let Some(v) = inner.vars.get(name) {
             if v.shape() != &s {
                 candle_core::bail!(
-                    "{}: tensor `{name}` has shape {:?}, the model config expects {:?}",
-                    inner.file,
+                    "tensor `{name}` has shape {:?}, the model config expects {:?}",
                     v.shape().dims(),
                     s.dims()
                 );
@@ -173,7 +186,6 @@ impl SimpleBackend for ParamStore {
             // The Var's own tensor (not a copy): optimiser updates are seen by the model.
             return v.as_tensor().to_dtype(dtype)?.to_device(dev);
         }
-        let file = inner.file.clone();
         match inner.init_rng.as_mut() {
             Some(rng) => {
                 let t = random_tensor(rng, &s, h, dev).map_err(candle_core::Error::wrap)?;
@@ -182,7 +194,7 @@ impl SimpleBackend for ParamStore {
                 inner.vars.insert(name.to_string(), var);
                 Ok(t)
             }
-            None => candle_core::bail!("{file}: missing tensor `{name}`"),
+            None => candle_core::bail!("missing tensor `{name}`"),
         }
     }
 

@@ -104,6 +104,8 @@ enum ModelCmd {
 /// Parse arguments and run the command.
 pub fn run() -> Result<()> {
     let args = Args::parse();
+    // Before any thread exists: batches run in parallel, kernels single-threaded (see parallel.rs).
+    ticketsim::parallel::use_batch_parallelism();
     match args.command {
         Command::Embed {
             model,

@@ -1,0 +1,52 @@
+# ticketsim — two commands on a fresh machine:
+#   make run    install what is missing, build, serve the web app on http://127.0.0.1:8080
+#   make test   install what is missing, then every test (lint, native, in-browser)
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+MODELS ?= $(or $(TICKETSIM_MODELS),$(HOME)/.cache/ticketsim/models)
+REFERENCE ?= ../shared/reference
+DATASETS ?= ../shared/datasets
+export TICKETSIM_MODELS := $(MODELS)
+export TICKETSIM_REFERENCE := $(REFERENCE)
+# The model files the web app serves (the cache also holds README etc.).
+WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
+
+.PHONY: help run test setup models lint test-native test-wasm build bench web-model
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: setup web-model ## build and serve the web app on http://127.0.0.1:8080
+	trunk serve
+
+test: setup models lint test-native test-wasm ## every test
+
+setup: ## install toolchain pieces, trunk, wasm-bindgen-cli, chromium (idempotent)
+	scripts/setup.sh
+
+models: ## fetch and verify all-MiniLM-L6-v2 and all-mpnet-base-v2 into the cache
+	scripts/fetch-model.sh minilm "$(MODELS)"
+	scripts/fetch-model.sh mpnet "$(MODELS)"
+
+web-model: ## copy the default model into www/models/minilm for Trunk to bundle
+	scripts/fetch-model.sh minilm "$(MODELS)"
+	for f in $(WEB_MODEL_FILES); do mkdir -p "www/models/minilm/$$(dirname $$f)"; cp -u "$(MODELS)/minilm/$$f" "www/models/minilm/$$f"; done
+
+lint: ## rustfmt check, clippy (native and wasm32) with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+test-native: ## unit + integration tests (real models against shared/reference)
+	cargo test --release
+
+test-wasm: ## in-browser tests in headless Chromium (encoder parity in wasm)
+	scripts/test-wasm.sh
+
+build: ## release CLI and web bundle
+	cargo build --release
+	$(MAKE) web-model
+	trunk build
+
+bench: ## encode throughput vs the sentence-transformers reference
+	cargo run --release -- bench embed --model minilm --data $(DATASETS)/stsbenchmark/sts-test.csv --reference $(REFERENCE)/stsb-zero-shot.json

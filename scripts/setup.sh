@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what building and testing ticketsim needs, skipping whatever is already there.
+# Idempotent; run by `make run` and `make test` (so by CI on a fresh machine too).
+set -euo pipefail
+log() { echo "setup: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# trunk 0.22 needs a newer rustc than this toolchain; 0.21.14 is the last that builds here.
+if ! trunk --version 2>/dev/null | grep -q '0\.21\.14'; then
+  log "installing trunk 0.21.14"
+  cargo install trunk --version 0.21.14 --locked
+fi
+# wasm-bindgen-cli must match the wasm-bindgen crate version in Cargo.lock exactly.
+wbg=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$wbg"; then
+  log "installing wasm-bindgen-cli $wbg"
+  cargo install wasm-bindgen-cli --version "$wbg" --force
+fi
+
+# Headless Chromium + ChromeDriver for the in-browser tests (Debian packages).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing chromium and chromium-driver"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi

@@ -1,0 +1,40 @@
+//! Native integration tests (one binary, as ripgrep does). Real-model tests need the cached models
+//! (`make models`) and `../shared/reference`; `make test` provides both.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod bad_input;
+mod gradients;
+mod parity;
+
+use std::path::PathBuf;
+
+/// Folder of the Python library's reference outputs (`$TICKETSIM_REFERENCE` or `../shared/reference`).
+pub fn reference_dir() -> PathBuf {
+    std::env::var_os("TICKETSIM_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"))
+}
+
+/// Folder of the shared datasets.
+pub fn datasets_dir() -> PathBuf {
+    reference_dir().join("../datasets")
+}
+
+/// A cached pretrained model; panics with the fix when it is missing.
+pub fn model_dir(name: &str) -> PathBuf {
+    let dir = ticketsim::native::models_root().join(name);
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "{} is missing: run `make models`",
+        dir.display()
+    );
+    dir
+}
+
+/// A fresh empty temporary folder for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ticketsim-it-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -1,0 +1,105 @@
+//! In-browser tests (wasm-bindgen-test in headless Chromium): the encoder compiled to wasm32 with
+//! SIMD must give the same token ids and embeddings as the Python library.
+//!
+//! The models and the reference files are served by `scripts/test-server.py` (started by
+//! `make test-wasm`) at `TICKETSIM_TEST_SERVER` (default http://127.0.0.1:8765), with `/models/…` the
+//! model cache and `/reference/…` shared/reference.
+#![cfg(target_arch = "wasm32")]
+
+use ticketsim::reference::{check_parity, EmbeddingReference};
+use ticketsim::web::{fetch_bytes, load_encoder, now_ms};
+use wasm_bindgen_test::*;
+
+// In a dedicated worker, as the app trains: a long computation must not block the page's main
+// thread (ChromeDriver gives up on a renderer that does not answer for 30 s).
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+fn server() -> &'static str {
+    option_env!("TICKETSIM_TEST_SERVER").unwrap_or("http://127.0.0.1:8765")
+}
+
+async fn parity(model: &str, reference_file: &str) {
+    let t0 = now_ms();
+    let enc = load_encoder(&format!("{}/models/{model}", server()))
+        .await
+        .expect("model loads");
+    let url = format!("{}/reference/{reference_file}", server());
+    let bytes = fetch_bytes(&url)
+        .await
+        .expect("reference fetch")
+        .expect("reference exists");
+    let reference = EmbeddingReference::from_json(&bytes, reference_file).unwrap();
+    let t1 = now_ms();
+    let r = check_parity(&enc, &reference).unwrap();
+    web_sys::console::log_1(
+        &format!(
+            "wasm parity {model}: {} sentences, max |diff| {:.3e} (sentence {}), load {:.0} ms, encode {:.0} ms",
+            r.sentences,
+            r.max_abs_diff,
+            r.worst_sentence,
+            t1 - t0,
+            now_ms() - t1
+        )
+        .into(),
+    );
+    assert_eq!(r.sentences, 40);
+    assert!(
+        r.token_mismatches.is_empty(),
+        "token ids differ for {:?}",
+        r.token_mismatches
+    );
+    assert!(
+        r.max_abs_diff <= 1e-4,
+        "max |diff| {} at sentence {}",
+        r.max_abs_diff,
+        r.worst_sentence
+    );
+}
+
+#[wasm_bindgen_test]
+async fn minilm_matches_sentence_transformers_in_wasm() {
+    parity("minilm", "embeddings-all-MiniLM-L6-v2.json").await;
+}
+
+#[wasm_bindgen_test]
+async fn mpnet_matches_sentence_transformers_in_wasm() {
+    parity("mpnet", "embeddings-all-mpnet-base-v2.json").await;
+}
+
+#[wasm_bindgen_test]
+fn tiny_model_trains_one_step_in_wasm() {
+    use candle_core::Device;
+    use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+    let enc = ticketsim::SentenceEncoder::tiny_random(3, &Device::Cpu).unwrap();
+    enc.seed_dropout(1);
+    let seqs: Vec<Vec<u32>> = ["printer offline", "vpn down"]
+        .iter()
+        .map(|s| enc.tokenize(s).unwrap())
+        .collect();
+    let refs: Vec<&[u32]> = seqs.iter().map(|s| s.as_slice()).collect();
+    let (ids, mask) = enc.pad_batch(&refs).unwrap();
+    let e = enc.forward_t(&ids, &mask, true).unwrap();
+    let loss = e
+        .narrow(0, 0, 1)
+        .unwrap()
+        .mul(&e.narrow(0, 1, 1).unwrap())
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    let grads = loss.backward().unwrap();
+    let vars = enc.params().named_vars();
+    let before: Vec<Vec<f32>> = vars
+        .iter()
+        .map(|(_, v)| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap())
+        .collect();
+    let mut opt = AdamW::new(
+        vars.iter().map(|(_, v)| v.clone()).collect(),
+        ParamsAdamW::default(),
+    )
+    .unwrap();
+    opt.step(&grads).unwrap();
+    for ((name, v), b) in vars.iter().zip(before) {
+        let after: Vec<f32> = v.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+        assert_ne!(after, b, "{name} did not move");
+    }
+}
