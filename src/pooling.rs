@@ -119,3 +119,55 @@ pub fn normalize_l2(x: &Tensor) -> CResult<Tensor> {
         .clamp(1e-12, f64::INFINITY)?;
     x.broadcast_div(&norm)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn modes_ignore_padding_and_concatenate_in_library_order() -> CResult<()> {
+        // One text of 2 real tokens + 1 padding token whose large values must never show up.
+        let tokens = Tensor::new(&[[[1f32, -2.], [3., 4.], [100., 100.]]], &Device::Cpu)?;
+        let mask = Tensor::new(&[[1f32, 1., 0.]], &Device::Cpu)?;
+        let cfg = |cls, max, mean, sqrt| PoolingConfig {
+            word_embedding_dimension: 2,
+            pooling_mode_cls_token: cls,
+            pooling_mode_max_tokens: max,
+            pooling_mode_mean_tokens: mean,
+            pooling_mode_mean_sqrt_len_tokens: sqrt,
+            ..Default::default()
+        };
+        let run = |c: PoolingConfig| {
+            c.forward(&tokens, &mask).unwrap().to_vec2::<f32>().unwrap()[0].clone()
+        };
+        assert_eq!(run(cfg(false, false, true, false)), vec![2.0, 1.0]);
+        assert_eq!(run(cfg(true, false, false, false)), vec![1.0, -2.0]);
+        assert_eq!(run(cfg(false, true, false, false)), vec![3.0, 4.0]);
+        let s = run(cfg(false, false, false, true));
+        assert!((s[0] - 4.0 / 2f32.sqrt()).abs() < 1e-6 && (s[1] - 2.0 / 2f32.sqrt()).abs() < 1e-6);
+        // cls, max, mean concatenated in that order
+        assert_eq!(
+            run(cfg(true, true, true, false)),
+            vec![1.0, -2.0, 3.0, 4.0, 2.0, 1.0]
+        );
+        assert_eq!(cfg(true, true, true, false).output_dim(), 6);
+        let n = normalize_l2(&Tensor::new(&[[3f32, 4.]], &Device::Cpu)?)?.to_vec2::<f32>()?;
+        assert_eq!(n, vec![vec![0.6, 0.8]]);
+        Ok(())
+    }
+
+    #[test]
+    fn config_validation() {
+        assert!(
+            PoolingConfig::from_json(br#"{"word_embedding_dimension": 4}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("no pooling mode")
+        );
+        let e = PoolingConfig::from_json(
+            br#"{"word_embedding_dimension": 4, "pooling_mode_lasttoken": true}"#,
+        );
+        assert!(e.unwrap_err().to_string().contains("not supported"));
+    }
+}

@@ -1,6 +1,7 @@
 //! Transformer architectures (one file each, candle style) and their shared layers.
 
 pub mod bert;
+pub mod kernels;
 pub mod mpnet;
 pub mod nn;
 pub mod params;

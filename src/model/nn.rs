@@ -213,7 +213,7 @@ impl HiddenAct {
     /// Apply the activation.
     pub fn forward(self, x: &Tensor) -> Result<Tensor> {
         match self {
-            HiddenAct::Gelu => x.gelu_erf(),
+            HiddenAct::Gelu => super::kernels::gelu_erf(x),
             HiddenAct::GeluNew => x.gelu(),
             HiddenAct::Relu => x.relu(),
         }
