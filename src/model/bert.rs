@@ -12,8 +12,8 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::nn::{
-    attention, mask_bias, split_heads, Dropout, DropoutRng, Embedding, FeedForward, HiddenAct,
-    LayerNorm, Linear,
+    mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
+    LayerConfig, LayerNorm,
 };
 
 fn default_dropout() -> f32 {
@@ -131,61 +131,33 @@ impl Embeddings {
     }
 }
 
-struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attn_dropout: Dropout,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    hidden_dropout: Dropout,
-    ffn: FeedForward,
-    heads: usize,
-}
+/// Where BERT keeps a layer's attention weights.
+const ATTENTION: AttentionNames = AttentionNames {
+    q: "attention.self.query",
+    k: "attention.self.key",
+    v: "attention.self.value",
+    o: "attention.output.dense",
+    norm: "attention.output.LayerNorm",
+};
 
-impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config, rng: &DropoutRng) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let sa = vb.pp("attention").pp("self");
-        let out = vb.pp("attention").pp("output");
-        let hidden_dropout = Dropout::new(cfg.hidden_dropout_prob, rng.clone());
-        Ok(Layer {
-            query: Linear::load(sa.pp("query"), h, h)?,
-            key: Linear::load(sa.pp("key"), h, h)?,
-            value: Linear::load(sa.pp("value"), h, h)?,
-            attn_dropout: Dropout::new(cfg.attention_probs_dropout_prob, rng.clone()),
-            attn_out: Linear::load(out.pp("dense"), h, h)?,
-            attn_norm: LayerNorm::load(out.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-            hidden_dropout: hidden_dropout.clone(),
-            ffn: FeedForward::load(
-                vb,
-                h,
-                cfg.intermediate_size,
-                cfg.hidden_act,
-                cfg.layer_norm_eps,
-                hidden_dropout,
-            )?,
-            heads: cfg.num_attention_heads,
-        })
-    }
-
-    fn forward_t(&self, x: &Tensor, bias: &Tensor, train: bool) -> Result<Tensor> {
-        let q = split_heads(&self.query.forward_t(x, train)?, self.heads)?;
-        let k = split_heads(&self.key.forward_t(x, train)?, self.heads)?;
-        let v = split_heads(&self.value.forward_t(x, train)?, self.heads)?;
-        let ctx = attention(&q, &k, &v, bias, &self.attn_dropout, train)?;
-        let a = self
-            .hidden_dropout
-            .forward_t(&self.attn_out.forward_t(&ctx, train)?, train)?;
-        let a = self.attn_norm.forward_t(&(a + x)?, train)?;
-        self.ffn.forward_t(&a, train)
+impl Config {
+    fn layer(&self) -> LayerConfig {
+        LayerConfig {
+            hidden: self.hidden_size,
+            heads: self.num_attention_heads,
+            intermediate: self.intermediate_size,
+            act: self.hidden_act,
+            eps: self.layer_norm_eps,
+            hidden_dropout: self.hidden_dropout_prob,
+            attention_dropout: self.attention_probs_dropout_prob,
+        }
     }
 }
 
 /// BERT encoder returning token states `[batch, seq, hidden]`.
 pub struct BertModel {
     embeddings: Embeddings,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
     cfg: Config,
 }
 
@@ -205,7 +177,14 @@ impl BertModel {
         }
         let embeddings = Embeddings::load(vb.pp("embeddings"), cfg, rng)?;
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg, rng))
+            .map(|i| {
+                EncoderLayer::load(
+                    vb.pp(format!("encoder.layer.{i}")),
+                    &ATTENTION,
+                    &cfg.layer(),
+                    rng,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(BertModel {
             embeddings,

@@ -16,8 +16,8 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::nn::{
-    attention, mask_bias, split_heads, Dropout, DropoutRng, Embedding, FeedForward, HiddenAct,
-    LayerNorm, Linear,
+    mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
+    LayerConfig, LayerNorm,
 };
 
 fn default_dropout() -> f32 {
@@ -92,53 +92,26 @@ pub fn relative_position_bucket(relative_position: i64, num_buckets: usize) -> u
     ret as usize
 }
 
-struct Layer {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    attn_dropout: Dropout,
-    attn_norm: LayerNorm,
-    hidden_dropout: Dropout,
-    ffn: FeedForward,
-    heads: usize,
-}
+/// Where MPNet keeps a layer's attention weights.
+const ATTENTION: AttentionNames = AttentionNames {
+    q: "attention.attn.q",
+    k: "attention.attn.k",
+    v: "attention.attn.v",
+    o: "attention.attn.o",
+    norm: "attention.LayerNorm",
+};
 
-impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config, rng: &DropoutRng) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let attn = vb.pp("attention").pp("attn");
-        let hidden_dropout = Dropout::new(cfg.hidden_dropout_prob, rng.clone());
-        Ok(Layer {
-            q: Linear::load(attn.pp("q"), h, h)?,
-            k: Linear::load(attn.pp("k"), h, h)?,
-            v: Linear::load(attn.pp("v"), h, h)?,
-            o: Linear::load(attn.pp("o"), h, h)?,
-            attn_dropout: Dropout::new(cfg.attention_probs_dropout_prob, rng.clone()),
-            attn_norm: LayerNorm::load(vb.pp("attention").pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-            hidden_dropout: hidden_dropout.clone(),
-            ffn: FeedForward::load(
-                vb,
-                h,
-                cfg.intermediate_size,
-                cfg.hidden_act,
-                cfg.layer_norm_eps,
-                hidden_dropout,
-            )?,
-            heads: cfg.num_attention_heads,
-        })
-    }
-
-    fn forward_t(&self, x: &Tensor, bias: &Tensor, train: bool) -> Result<Tensor> {
-        let q = split_heads(&self.q.forward_t(x, train)?, self.heads)?;
-        let k = split_heads(&self.k.forward_t(x, train)?, self.heads)?;
-        let v = split_heads(&self.v.forward_t(x, train)?, self.heads)?;
-        let ctx = attention(&q, &k, &v, bias, &self.attn_dropout, train)?;
-        let a = self
-            .hidden_dropout
-            .forward_t(&self.o.forward_t(&ctx, train)?, train)?;
-        let a = self.attn_norm.forward_t(&(a + x)?, train)?;
-        self.ffn.forward_t(&a, train)
+impl Config {
+    fn layer(&self) -> LayerConfig {
+        LayerConfig {
+            hidden: self.hidden_size,
+            heads: self.num_attention_heads,
+            intermediate: self.intermediate_size,
+            act: self.hidden_act,
+            eps: self.layer_norm_eps,
+            hidden_dropout: self.hidden_dropout_prob,
+            attention_dropout: self.attention_probs_dropout_prob,
+        }
     }
 }
 
@@ -149,7 +122,7 @@ pub struct MPNetModel {
     emb_norm: LayerNorm,
     emb_dropout: Dropout,
     relative_bias: Embedding,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
     cfg: Config,
 }
 
@@ -179,7 +152,9 @@ impl MPNetModel {
                 cfg.num_attention_heads,
             )?,
             layers: (0..cfg.num_hidden_layers)
-                .map(|i| Layer::load(enc.pp(format!("layer.{i}")), cfg, rng))
+                .map(|i| {
+                    EncoderLayer::load(enc.pp(format!("layer.{i}")), &ATTENTION, &cfg.layer(), rng)
+                })
                 .collect::<Result<Vec<_>>>()?,
             cfg: cfg.clone(),
         })

@@ -295,3 +295,90 @@ impl FeedForward {
         self.norm.forward_t(&(h + x)?, train)
     }
 }
+
+/// Shape of one transformer layer, from the architecture's config.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerConfig {
+    /// Hidden size.
+    pub hidden: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Feed-forward inner size.
+    pub intermediate: usize,
+    /// Feed-forward activation.
+    pub act: HiddenAct,
+    /// Layer-norm epsilon.
+    pub eps: f64,
+    /// Dropout on sub-layer outputs.
+    pub hidden_dropout: f32,
+    /// Dropout on attention probabilities.
+    pub attention_dropout: f32,
+}
+
+/// Hugging Face weight paths of a layer's attention block, relative to the layer. BERT and MPNet
+/// layers compute the same thing under different names.
+#[derive(Clone, Copy, Debug)]
+pub struct AttentionNames {
+    /// Query projection.
+    pub q: &'static str,
+    /// Key projection.
+    pub k: &'static str,
+    /// Value projection.
+    pub v: &'static str,
+    /// Output projection.
+    pub o: &'static str,
+    /// Layer norm after the residual.
+    pub norm: &'static str,
+}
+
+/// A post-norm transformer layer: self-attention with an additive bias, residual, layer norm, then
+/// the feed-forward block.
+#[derive(Clone, Debug)]
+pub struct EncoderLayer {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    attn_dropout: Dropout,
+    attn_norm: LayerNorm,
+    hidden_dropout: Dropout,
+    ffn: FeedForward,
+    heads: usize,
+}
+
+impl EncoderLayer {
+    /// Load from the layer's `VarBuilder` (e.g. `encoder.layer.3`).
+    pub fn load(
+        vb: VarBuilder,
+        names: &AttentionNames,
+        cfg: &LayerConfig,
+        rng: &DropoutRng,
+    ) -> Result<Self> {
+        let h = cfg.hidden;
+        let hidden_dropout = Dropout::new(cfg.hidden_dropout, rng.clone());
+        Ok(EncoderLayer {
+            q: Linear::load(vb.pp(names.q), h, h)?,
+            k: Linear::load(vb.pp(names.k), h, h)?,
+            v: Linear::load(vb.pp(names.v), h, h)?,
+            o: Linear::load(vb.pp(names.o), h, h)?,
+            attn_dropout: Dropout::new(cfg.attention_dropout, rng.clone()),
+            attn_norm: LayerNorm::load(vb.pp(names.norm), h, cfg.eps)?,
+            hidden_dropout: hidden_dropout.clone(),
+            ffn: FeedForward::load(vb, h, cfg.intermediate, cfg.act, cfg.eps, hidden_dropout)?,
+            heads: cfg.heads,
+        })
+    }
+
+    /// Apply the layer to `[b, s, hidden]`; `bias` broadcasts to `[b, heads, s, s]`.
+    pub fn forward_t(&self, x: &Tensor, bias: &Tensor, train: bool) -> Result<Tensor> {
+        let q = split_heads(&self.q.forward_t(x, train)?, self.heads)?;
+        let k = split_heads(&self.k.forward_t(x, train)?, self.heads)?;
+        let v = split_heads(&self.v.forward_t(x, train)?, self.heads)?;
+        let ctx = attention(&q, &k, &v, bias, &self.attn_dropout, train)?;
+        let a = self
+            .hidden_dropout
+            .forward_t(&self.o.forward_t(&ctx, train)?, train)?;
+        let a = self.attn_norm.forward_t(&(a + x)?, train)?;
+        self.ffn.forward_t(&a, train)
+    }
+}
