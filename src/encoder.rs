@@ -2,8 +2,6 @@
 //! folder format given as bytes (the core never touches the filesystem, so the same code runs natively,
 //! in a Web Worker and in tests).
 
-use std::sync::{Arc, Mutex};
-
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -196,7 +194,7 @@ impl SentenceEncoder {
         normalize: bool,
         params: ParamStore,
     ) -> Result<Self> {
-        let rng: DropoutRng = Arc::new(Mutex::new(Rng::new(0)));
+        let rng: DropoutRng = crate::model::nn::dropout_state(0);
         let transformer = Transformer::load(params.var_builder(), &arch, &rng)?;
         let device = params.device().clone();
         Ok(SentenceEncoder {
@@ -241,7 +239,12 @@ impl SentenceEncoder {
 
     /// Re-seed the dropout generator (training is reproducible from here on).
     pub fn seed_dropout(&self, seed: u64) {
-        *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = Rng::new(seed);
+        self.rng.lock().unwrap_or_else(|e| e.into_inner()).rng = Rng::new(seed);
+    }
+
+    /// Switch dropout on or off for training-mode forwards (on by default).
+    pub fn set_dropout(&self, enabled: bool) {
+        self.rng.lock().unwrap_or_else(|e| e.into_inner()).enabled = enabled;
     }
 
     /// Token ids of one text (special tokens included, truncated to max_seq_length).

@@ -19,6 +19,7 @@ pub mod pooling;
 pub mod reference;
 pub mod rng;
 pub mod tokenize;
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -157,8 +157,26 @@ impl Embedding {
     }
 }
 
-/// The seeded random source shared by all dropout layers of one model.
-pub type DropoutRng = Arc<Mutex<Rng>>;
+/// State shared by all dropout layers of one model: the seeded generator and a switch (dropout off
+/// in training gives the deterministic steps the parity tests compare against).
+#[derive(Clone, Debug)]
+pub struct DropoutState {
+    /// Source of the masks.
+    pub rng: Rng,
+    /// When false, dropout is the identity even in training.
+    pub enabled: bool,
+}
+
+/// Shared handle to a model's [`DropoutState`].
+pub type DropoutRng = Arc<Mutex<DropoutState>>;
+
+/// A new enabled dropout state seeded with `seed`.
+pub fn dropout_state(seed: u64) -> DropoutRng {
+    Arc::new(Mutex::new(DropoutState {
+        rng: Rng::new(seed),
+        enabled: true,
+    }))
+}
 
 /// Inverted dropout: in training, zero each element with probability `p` and scale the rest by
 /// `1 / (1 - p)`; identity otherwise.
@@ -179,17 +197,25 @@ impl Dropout {
         if !train || self.p <= 0.0 {
             return Ok(x.clone());
         }
+        let mut state = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.enabled {
+            return Ok(x.clone());
+        }
         if self.p >= 1.0 {
             return x.zeros_like();
         }
         let keep = 1.0 - self.p;
         let scale = 1.0 / keep;
-        let mask: Vec<f32> = {
-            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-            (0..x.elem_count())
-                .map(|_| if rng.next_f32() < keep { scale } else { 0.0 })
-                .collect()
-        };
+        let mask: Vec<f32> = (0..x.elem_count())
+            .map(|_| {
+                if state.rng.next_f32() < keep {
+                    scale
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        drop(state);
         let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
         x.mul(&mask)
     }

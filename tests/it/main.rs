@@ -5,6 +5,7 @@
 mod bad_input;
 mod gradients;
 mod parity;
+mod train_step;
 
 use std::path::PathBuf;
 
