@@ -55,7 +55,7 @@ pub fn multiple_negatives_ranking_loss(
     let b = scores.dim(0)?;
     let eye = Tensor::eye(b, log_p.dtype(), log_p.device())?;
     // -mean_i log p(i | i)
-    ((log_p * eye)?.sum_all()? / -(b as f64))
+    (log_p * eye)?.sum_all()? / -(b as f64)
 }
 
 #[cfg(test)]
