@@ -9,9 +9,11 @@ use candle_core::Device;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use ticketsim::data::{parse_text_list, sts::parse_sts};
+use ticketsim::data::parse_text_list;
+use ticketsim::data::sts::{parse_sts, ScoredPair};
 use ticketsim::metrics::{pearson, spearman};
 use ticketsim::native::{load_encoder, read_file, resolve_model, KNOWN_MODELS};
+use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
 use ticketsim::{cosine, SentenceEncoder};
 
 /// Fine-tune and evaluate sentence-embedding models for IT-ticket similarity.
@@ -84,6 +86,43 @@ enum Bench {
         #[arg(long)]
         reference_model: Option<String>,
     },
+    /// Fine-tuning throughput (pairs/s) and dev quality on the reference recipe: the first N pairs of
+    /// an STS TSV (label = score / 5), CosineSimilarityLoss, against the Python library's figures.
+    Train {
+        /// Model folder or cached name.
+        #[arg(long, default_value = "minilm")]
+        model: String,
+        /// STS-B style training TSV.
+        #[arg(long, default_value = "../shared/datasets/stsbenchmark/sts-train.csv")]
+        data: PathBuf,
+        /// STS-B style dev TSV (Pearson/Spearman before and after).
+        #[arg(long, default_value = "../shared/datasets/stsbenchmark/sts-dev.csv")]
+        eval_data: PathBuf,
+        /// Training pairs taken from the start of --data.
+        #[arg(long, default_value_t = 2000)]
+        pairs: usize,
+        /// Epochs.
+        #[arg(long, default_value_t = 1)]
+        epochs: usize,
+        /// Pairs per step.
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// Peak learning rate.
+        #[arg(long, default_value_t = 2e-5)]
+        lr: f64,
+        /// Warmup steps.
+        #[arg(long, default_value_t = 100)]
+        warmup_steps: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Reference figures (finetune-*.json of shared/reference).
+        #[arg(
+            long,
+            default_value = "../shared/reference/finetune-stsb2000-all-MiniLM-L6-v2.json"
+        )]
+        reference: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,8 +143,16 @@ enum ModelCmd {
 /// Parse arguments and run the command.
 pub fn run() -> Result<()> {
     let args = Args::parse();
-    // Before any thread exists: batches run in parallel, kernels single-threaded (see parallel.rs).
-    ticketsim::parallel::use_batch_parallelism();
+    // Inference runs whole batches in parallel with single-threaded kernels (see parallel.rs); this
+    // must be chosen before any thread exists. Training keeps candle's per-op parallelism for now.
+    if !matches!(
+        args.command,
+        Command::Bench {
+            what: Bench::Train { .. }
+        }
+    ) {
+        ticketsim::parallel::use_batch_parallelism();
+    }
     match args.command {
         Command::Embed {
             model,
@@ -128,6 +175,31 @@ pub fn run() -> Result<()> {
                     reference_model,
                 },
         } => bench_embed(&model, &data, batch_size, runs, &reference, reference_model),
+        Command::Bench {
+            what:
+                Bench::Train {
+                    model,
+                    data,
+                    eval_data,
+                    pairs,
+                    epochs,
+                    batch_size,
+                    lr,
+                    warmup_steps,
+                    seed,
+                    reference,
+                },
+        } => {
+            let cfg = TrainConfig {
+                epochs,
+                batch_size,
+                learning_rate: lr,
+                warmup_steps,
+                seed,
+                ..TrainConfig::default()
+            };
+            bench_train(&model, &data, &eval_data, pairs, cfg, &reference)
+        }
         Command::Model {
             what: ModelCmd::Fetch { name },
         } => fetch(&name),
@@ -294,6 +366,87 @@ fn bench_embed(
             );
         }
         Ok(_) => eprintln!("no accepted reference timing for {ref_name}"),
+        Err(e) => eprintln!("no reference figure: {e:#}"),
+    }
+    println!("{out}");
+    Ok(())
+}
+
+/// Cosine Pearson and Spearman of an encoder on scored pairs (the EmbeddingSimilarityEvaluator).
+fn sts_eval(enc: &SentenceEncoder, pairs: &[ScoredPair]) -> Result<(f64, f64)> {
+    let texts: Vec<&str> = pairs
+        .iter()
+        .map(|p| p.a.as_str())
+        .chain(pairs.iter().map(|p| p.b.as_str()))
+        .collect();
+    let embs = enc.encode(&texts, 32)?;
+    let n = pairs.len();
+    let sims: Vec<f64> = (0..n)
+        .map(|i| cosine(&embs[i], &embs[n + i]) as f64)
+        .collect();
+    let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
+    Ok((pearson(&sims, &gold), spearman(&sims, &gold)))
+}
+
+fn bench_train(
+    model: &str,
+    data: &Path,
+    eval_data: &Path,
+    n: usize,
+    cfg: TrainConfig,
+    reference: &Path,
+) -> Result<()> {
+    let all = parse_sts(&read_file(data)?, &data.display().to_string())?;
+    let dev = parse_sts(&read_file(eval_data)?, &eval_data.display().to_string())?;
+    let train: Vec<TrainPair> = all
+        .iter()
+        .take(n)
+        .map(|p| TrainPair {
+            a: p.a.clone(),
+            b: p.b.clone(),
+            label: (p.score / 5.0) as f32,
+        })
+        .collect();
+    let enc = load(model)?;
+    let (p0, s0) = sts_eval(&enc, &dev)?;
+    eprintln!("dev before: pearson {p0:.4} spearman {s0:.4}");
+    let t = Instant::now();
+    let mut trainer = Trainer::new(&enc, &train, cfg.clone(), &data.display().to_string())?;
+    let mut last = None;
+    while !trainer.finished() {
+        let r = trainer.step()?;
+        if r.step % 10 == 0 || r.step == r.total_steps {
+            eprintln!(
+                "step {}/{} loss {:.5} lr {:.2e}",
+                r.step, r.total_steps, r.loss, r.lr
+            );
+        }
+        last = Some(r);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let pairs_per_second = (train.len() * cfg.epochs) as f64 / secs;
+    let (p1, s1) = sts_eval(&enc, &dev)?;
+    eprintln!("dev after: pearson {p1:.4} spearman {s1:.4}; {pairs_per_second:.1} pairs/s");
+    let mut out = json!({
+        "pairs": train.len(), "epochs": cfg.epochs, "steps": trainer.steps_done(), "seconds": secs,
+        "pairs_per_second": pairs_per_second, "final_loss": last.map(|r| r.loss),
+        "dev_before": {"pearson": p0, "spearman": s0}, "dev_after": {"pearson": p1, "spearman": s1},
+        "config": cfg,
+    });
+    match read_file(reference)
+        .map_err(anyhow::Error::from)
+        .and_then(|b| Ok(serde_json::from_slice::<serde_json::Value>(&b)?))
+    {
+        Ok(r) => {
+            let s = &r["summary"];
+            let ref_pps = s["pairs_per_second_mean"].as_f64().unwrap_or(f64::NAN);
+            out["reference"] = json!({
+                "pairs_per_second": ref_pps,
+                "dev_after_spearman": s["dev_after"][0]["spearman_cosine_x100"].as_f64().map(|x| x / 100.0),
+            });
+            out["ratio"] = json!(pairs_per_second / ref_pps);
+            eprintln!("ticketsim {pairs_per_second:.1} pairs/s vs sentence-transformers {ref_pps:.1}: ratio {:.2}x", pairs_per_second / ref_pps);
+        }
         Err(e) => eprintln!("no reference figure: {e:#}"),
     }
     println!("{out}");
