@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{bert, ArchConfig, DropoutRng, ParamStore, Transformer};
+use crate::model::{bert, ArchConfig, DropoutRng, ParamStore, Transformer, WordRows};
 use crate::pooling::{normalize_l2, PoolingConfig};
 use crate::rng::Rng;
 use crate::tokenize::TextTokenizer;
@@ -247,6 +247,14 @@ impl SentenceEncoder {
         self.rng.lock().unwrap_or_else(|e| e.into_inner()).enabled = enabled;
     }
 
+    /// The word-embedding table's variable and name (`…embeddings.word_embeddings.weight`).
+    pub fn word_embeddings(&self) -> Option<(String, candle_core::Var)> {
+        self.params
+            .named_vars()
+            .into_iter()
+            .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
+    }
+
     /// Token ids of one text (special tokens included, truncated to max_seq_length).
     pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
         self.tokenizer.encode(text)
@@ -274,7 +282,19 @@ impl SentenceEncoder {
     /// Sentence embeddings `[b, dim]` for a padded batch. With `train`, dropout is on and every op is
     /// differentiable.
     pub fn forward_t(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
-        let tokens = self.transformer.forward_t(ids, mask, train)?;
+        self.forward_rows(ids, mask, None, train)
+    }
+
+    /// [`forward_t`](Self::forward_t) reading word vectors from `rows` instead of the table (the
+    /// trainer's sparse embedding updates).
+    pub fn forward_rows(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        rows: Option<WordRows>,
+        train: bool,
+    ) -> Result<Tensor> {
+        let tokens = self.transformer.forward_t(ids, mask, rows, train)?;
         let pooled = self.pooling.forward(&tokens, mask)?;
         Ok(if self.normalize {
             normalize_l2(&pooled)?

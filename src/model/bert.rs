@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::nn::{
     mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
-    LayerConfig, LayerNorm,
+    LayerConfig, LayerNorm, Packing, WordRows,
 };
 
 fn default_dropout() -> f32 {
@@ -113,9 +113,21 @@ impl Embeddings {
         })
     }
 
-    fn forward_t(&self, ids: &Tensor, train: bool) -> Result<Tensor> {
-        let (_b, s) = ids.dims2()?;
-        let positions = Tensor::arange(0u32, s as u32, ids.device())?;
+    /// Packed embeddings `[tokens, hidden]` of padded `ids` `[b, s]`.
+    fn forward_t(
+        &self,
+        ids: &Tensor,
+        packing: &Packing,
+        rows: Option<WordRows>,
+        train: bool,
+    ) -> Result<Tensor> {
+        let (b, s) = ids.dims2()?;
+        // Absolute positions are slot indices, as in HF (padding is on the right).
+        let positions = packing.unpad_ids(
+            &Tensor::arange(0u32, s as u32, ids.device())?
+                .unsqueeze(0)?
+                .broadcast_as((b, s))?,
+        )?;
         // Single-segment inputs: token type 0 everywhere, i.e. row 0 of the table added to each token.
         let type0 = self.token_type.forward_t(
             &Tensor::zeros(1, candle_core::DType::U32, ids.device())?,
@@ -123,8 +135,8 @@ impl Embeddings {
         )?;
         let x = self
             .word
-            .forward_t(ids, train)?
-            .broadcast_add(&self.position.forward_t(&positions, train)?)?
+            .lookup_packed(ids, packing, rows, train)?
+            .add(&self.position.forward_t(&positions, train)?)?
             .broadcast_add(&type0)?;
         self.dropout
             .forward_t(&self.norm.forward_t(&x, train)?, train)
@@ -193,8 +205,15 @@ impl BertModel {
         })
     }
 
-    /// Token states for `ids` `[b, s]` (u32) with 0/1 `mask` `[b, s]`.
-    pub fn forward_t(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+    /// Token states for `ids` `[b, s]` (u32) with 0/1 `mask` `[b, s]`; `rows` replaces the word
+    /// table (see [`WordRows`]).
+    pub fn forward_t(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        rows: Option<WordRows>,
+        train: bool,
+    ) -> Result<Tensor> {
         let (_b, s) = ids.dims2()?;
         if s > self.cfg.max_position_embeddings {
             candle_core::bail!(
@@ -202,12 +221,13 @@ impl BertModel {
                 self.cfg.max_position_embeddings
             );
         }
+        let packing = Packing::from_mask(mask)?;
         let bias = mask_bias(mask)?;
-        let mut x = self.embeddings.forward_t(ids, train)?;
+        let mut x = self.embeddings.forward_t(ids, &packing, rows, train)?;
         for layer in &self.layers {
-            x = layer.forward_t(&x, &bias, train)?;
+            x = layer.forward_t(&x, &packing, &bias, train)?;
         }
-        Ok(x)
+        packing.pad(&x)
     }
 
     /// The configuration the model was built from.

@@ -11,7 +11,7 @@ use candle_nn::VarBuilder;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-pub use nn::DropoutRng;
+pub use nn::{DropoutRng, WordRows};
 pub use params::ParamStore;
 
 /// An architecture's configuration, chosen by `model_type` in config.json.
@@ -155,16 +155,18 @@ impl Transformer {
     }
 
     /// Token states `[b, s, hidden]` for u32 `ids` `[b, s]` and 0/1 `mask` `[b, s]`.
-    /// `train` turns on dropout and the differentiable kernels.
+    /// `train` turns on dropout and the differentiable kernels; `rows` replaces the word-embedding
+    /// table with a batch's rows (sparse training updates).
     pub fn forward_t(
         &self,
         ids: &Tensor,
         mask: &Tensor,
+        rows: Option<WordRows>,
         train: bool,
     ) -> candle_core::Result<Tensor> {
         match self {
-            Transformer::Bert(m) => m.forward_t(ids, mask, train),
-            Transformer::MPNet(m) => m.forward_t(ids, mask, train),
+            Transformer::Bert(m) => m.forward_t(ids, mask, rows, train),
+            Transformer::MPNet(m) => m.forward_t(ids, mask, rows, train),
         }
     }
 }

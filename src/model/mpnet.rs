@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::nn::{
     mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
-    LayerConfig, LayerNorm,
+    LayerConfig, LayerNorm, Packing, WordRows,
 };
 
 fn default_dropout() -> f32 {
@@ -177,8 +177,15 @@ impl MPNetModel {
             .contiguous()
     }
 
-    /// Token states for `ids` `[b, s]` (u32) with 0/1 `mask` `[b, s]`.
-    pub fn forward_t(&self, ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
+    /// Token states for `ids` `[b, s]` (u32) with 0/1 `mask` `[b, s]`; `rows` replaces the word
+    /// table (see [`WordRows`]).
+    pub fn forward_t(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        rows: Option<WordRows>,
+        train: bool,
+    ) -> Result<Tensor> {
         let (_b, s) = ids.dims2()?;
         let pad = self.cfg.pad_token_id;
         // Position ids as HF computes them: padding keeps position `pad`, real tokens count from pad+1.
@@ -190,16 +197,20 @@ impl MPNetModel {
                 self.cfg.max_position_embeddings
             );
         }
-        let x = (self.word.forward_t(ids, train)? + self.position.forward_t(&positions, train)?)?;
+        let packing = Packing::from_mask(mask)?;
+        let x = (self.word.lookup_packed(ids, &packing, rows, train)?
+            + self
+                .position
+                .forward_t(&packing.unpad_ids(&positions)?, train)?)?;
         let mut x = self
             .emb_dropout
             .forward_t(&self.emb_norm.forward_t(&x, train)?, train)?;
         let bias =
             mask_bias(mask)?.broadcast_add(&self.position_bias(s, ids.device(), train)?)?;
         for layer in &self.layers {
-            x = layer.forward_t(&x, &bias, train)?;
+            x = layer.forward_t(&x, &packing, &bias, train)?;
         }
-        Ok(x)
+        packing.pad(&x)
     }
 
     /// The configuration the model was built from.

@@ -7,10 +7,15 @@
 //! * `clip_grad_norm_(max_norm=1.0)` on the global L2 norm before each step;
 //! * `get_linear_schedule_with_warmup`: linear rise over the warmup steps, then linear decay to 0.
 //!
-//! candle-nn's `AdamW` applies one weight decay to every variable, hence this implementation.
+//! candle-nn's `AdamW` applies one weight decay to every variable, hence this implementation. On
+//! the CPU the update is one fused in-place pass per parameter ([`FusedAdamW`]): written with tensor
+//! ops it allocated a dozen parameter-sized temporaries per tensor per step (a quarter of a training
+//! step went to page faults and memsets), and gradient clipping is folded into the same pass.
+
+use std::cell::RefCell;
 
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{CpuStorage, DType, Layout, Result, Tensor, Var};
 
 /// AdamW hyper-parameters (torch defaults, the library's weight decay).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,13 +48,53 @@ pub fn decays(name: &str) -> bool {
         .any(|p| name.contains(p))
 }
 
+/// The per-step scalars of an update (what a replayed step needs).
+#[derive(Clone, Copy, Debug)]
+struct Coef {
+    decay: f32,
+    step_size: f32,
+    bc2_sqrt: f32,
+}
+
+/// First and second moments.
+enum Moments {
+    /// Host vectors, updated in place on the CPU.
+    Host(Vec<f32>, Vec<f32>),
+    /// Host vectors of a row-sparse parameter (the word embeddings): only the rows a batch touches
+    /// are stepped; the others lag and are brought up to date by replaying the steps they missed
+    /// with a zero gradient — exactly the arithmetic a dense update performs on them, so the result
+    /// is identical, but the vocabulary-sized pass (and gradient) happens only when needed.
+    Rows {
+        m: Vec<f32>,
+        v: Vec<f32>,
+        /// Steps already applied to each row.
+        done: Vec<u32>,
+        /// Coefficients of every step so far (`history[t]` for step `t + 1`).
+        history: Vec<Coef>,
+        width: usize,
+    },
+    /// Tensors, for other devices.
+    Tensors(Tensor, Tensor),
+}
+
 struct Slot {
     var: Var,
     decay: bool,
     /// Moments, created at the parameter's first gradient (torch's lazy state).
-    moments: Option<(Tensor, Tensor)>,
+    moments: Option<Moments>,
     /// Steps this parameter has taken (torch keeps the count per parameter).
     steps: i32,
+}
+
+/// Gradients for some rows of a 2-D parameter: row `rows[i]` of `var` gets the sum over shards of
+/// row `i` of each tensor in `grads` (each `[rows.len(), width]`).
+pub struct RowGrads<'a> {
+    /// The parameter (e.g. the word-embedding table).
+    pub var: &'a Var,
+    /// Rows touched by the batch, without repeats.
+    pub rows: &'a [u32],
+    /// One gradient per shard.
+    pub grads: Vec<Tensor>,
 }
 
 /// AdamW over named variables.
@@ -76,33 +121,348 @@ impl AdamW {
     /// One update with learning rate `lr`, in torch's order: decay the weights, update the moments,
     /// then `p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`.
     pub fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
+        self.step_scaled(&[grads], None, lr, 1.0)
+    }
+
+    /// One update from gradients split over several stores (shards of a batch, summed here) and
+    /// optionally row-sparse gradients, all multiplied by `grad_scale` (the clipping coefficient)
+    /// without materialising the sum or the scaled gradients.
+    pub fn step_scaled(
+        &mut self,
+        grads: &[&GradStore],
+        rows: Option<&RowGrads>,
+        lr: f64,
+        grad_scale: f64,
+    ) -> Result<()> {
         let c = self.cfg;
         for slot in &mut self.slots {
-            let Some(g) = grads.get(&slot.var) else {
+            let sparse = rows.filter(|r| r.var.id() == slot.var.id());
+            let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(&slot.var)).collect();
+            if gs.is_empty() && sparse.is_none() {
                 continue;
-            };
+            }
             slot.steps += 1;
-            let (m, v) = match &slot.moments {
-                Some((m, v)) => (m.clone(), v.clone()),
-                None => (g.zeros_like()?, g.zeros_like()?),
-            };
-            let m = ((m * c.beta1)? + (g * (1.0 - c.beta1))?)?;
-            let v = ((v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
             let bc1 = 1.0 - c.beta1.powi(slot.steps);
             let bc2 = 1.0 - c.beta2.powi(slot.steps);
-            let theta = slot.var.as_tensor();
-            let theta = if slot.decay {
-                (theta * (1.0 - lr * c.weight_decay))?
-            } else {
-                theta.clone()
+            let coef = Coef {
+                decay: if slot.decay {
+                    (1.0 - lr * c.weight_decay) as f32
+                } else {
+                    1.0
+                },
+                step_size: (lr / bc1) as f32,
+                bc2_sqrt: bc2.sqrt() as f32,
             };
-            let denom = ((v.sqrt()? / bc2.sqrt())? + c.eps)?;
-            let update = ((&m / denom)? * (lr / bc1))?;
-            slot.var.set(&(theta - update)?)?;
-            slot.moments = Some((m, v));
+            let t = slot.var.as_tensor();
+            let host = t.device().is_cpu() && t.dtype() == DType::F32;
+            if slot.moments.is_none() {
+                let n = t.elem_count();
+                slot.moments = Some(match (host, sparse) {
+                    (true, Some(_)) => Moments::Rows {
+                        m: vec![0.0; n],
+                        v: vec![0.0; n],
+                        done: vec![0; t.dim(0)?],
+                        history: Vec::new(),
+                        width: n / t.dim(0)?.max(1),
+                    },
+                    (true, None) => Moments::Host(vec![0.0; n], vec![0.0; n]),
+                    (false, _) => Moments::Tensors(t.zeros_like()?, t.zeros_like()?),
+                });
+            }
+            let scale = grad_scale as f32;
+            match slot.moments.as_mut().expect("initialised above") {
+                Moments::Host(m, v) => {
+                    let gs = gs
+                        .iter()
+                        .map(|g| g.contiguous())
+                        .collect::<Result<Vec<_>>>()?;
+                    with_f32_slices(&gs, |g| {
+                        update_in_place(t, |p| {
+                            adamw_span(p, m, v, g, 0, scale, &c, coef);
+                            Ok(())
+                        })
+                    })?;
+                }
+                Moments::Rows {
+                    m,
+                    v,
+                    done,
+                    history,
+                    width,
+                } => {
+                    let Some(sparse) = sparse else {
+                        candle_core::bail!("row-sparse parameter stepped without row gradients");
+                    };
+                    if !gs.is_empty() {
+                        candle_core::bail!("row-sparse parameter also has a dense gradient");
+                    }
+                    history.push(coef);
+                    let gs = sparse
+                        .grads
+                        .iter()
+                        .map(|g| g.contiguous())
+                        .collect::<Result<Vec<_>>>()?;
+                    let w = *width;
+                    with_f32_slices(&gs, |g| {
+                        update_in_place(t, |p| {
+                            for (i, &r) in sparse.rows.iter().enumerate() {
+                                let r = r as usize;
+                                let span = r * w..(r + 1) * w;
+                                let (p, m, v) =
+                                    (&mut p[span.clone()], &mut m[span.clone()], &mut v[span]);
+                                replay(p, m, v, &mut done[r], &history[..history.len() - 1], &c);
+                                let g: Vec<&[f32]> =
+                                    g.iter().map(|g| &g[i * w..(i + 1) * w]).collect();
+                                adamw_span(p, m, v, &g, 0, scale, &c, coef);
+                                done[r] += 1;
+                            }
+                            Ok(())
+                        })
+                    })?;
+                }
+                Moments::Tensors(m, v) => {
+                    let mut g = gs[0].clone();
+                    for other in &gs[1..] {
+                        g = (g + *other)?;
+                    }
+                    let g = if grad_scale == 1.0 {
+                        g
+                    } else {
+                        (g * grad_scale)?
+                    };
+                    let m_new = ((&*m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
+                    let v_new = ((&*v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+                    let theta = if slot.decay {
+                        (t * (1.0 - lr * c.weight_decay))?
+                    } else {
+                        t.clone()
+                    };
+                    let denom = ((v_new.sqrt()? / bc2.sqrt())? + c.eps)?;
+                    let update = ((&m_new / denom)? * (lr / bc1))?;
+                    slot.var.set(&(theta - update)?)?;
+                    *m = m_new;
+                    *v = v_new;
+                }
+            }
         }
         Ok(())
     }
+
+    /// Bring `rows` of a row-sparse parameter up to date (replay the steps they missed); all rows
+    /// when `rows` is `None`. Call before reading them: before a forward pass uses them, and before
+    /// evaluating or saving the model. A no-op for dense parameters.
+    pub fn catch_up(&mut self, var: &Var, rows: Option<&[u32]>) -> Result<()> {
+        let c = self.cfg;
+        for slot in &mut self.slots {
+            if slot.var.id() != var.id() {
+                continue;
+            }
+            if let Some(Moments::Rows {
+                m,
+                v,
+                done,
+                history,
+                width,
+            }) = slot.moments.as_mut()
+            {
+                let w = *width;
+                let all: Vec<u32>;
+                let rows = match rows {
+                    Some(r) => r,
+                    None => {
+                        all = (0..done.len() as u32).collect();
+                        &all
+                    }
+                };
+                update_in_place(slot.var.as_tensor(), |p| {
+                    for &r in rows {
+                        let r = r as usize;
+                        let span = r * w..(r + 1) * w;
+                        replay(
+                            &mut p[span.clone()],
+                            &mut m[span.clone()],
+                            &mut v[span],
+                            &mut done[r],
+                            history,
+                            &c,
+                        );
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bring every row-sparse parameter fully up to date.
+    pub fn sync(&mut self) -> Result<()> {
+        let vars: Vec<Var> = self
+            .slots
+            .iter()
+            .filter(|s| matches!(s.moments, Some(Moments::Rows { .. })))
+            .map(|s| s.var.clone())
+            .collect();
+        for var in &vars {
+            self.catch_up(var, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// Apply the steps in `history[*done..]` to one row with a zero gradient.
+fn replay(
+    p: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    done: &mut u32,
+    history: &[Coef],
+    c: &AdamWConfig,
+) {
+    while (*done as usize) < history.len() {
+        adamw_span(p, m, v, &[], 0, 1.0, c, history[*done as usize]);
+        *done += 1;
+    }
+}
+
+/// One AdamW update of a span, in torch's f32 arithmetic and order:
+/// `p *= decay; m = lerp(m, g, 1 - b1); v = v * b2 + (1 - b2) g^2;
+/// p -= step_size * m / (sqrt(v) / sqrt(bc2) + eps)`, where `g` is the sum of `grads` (read from
+/// `offset`) times `scale`, or 0 when `grads` is empty.
+#[allow(clippy::too_many_arguments)]
+fn adamw_span(
+    p: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    grads: &[&[f32]],
+    offset: usize,
+    scale: f32,
+    c: &AdamWConfig,
+    k: Coef,
+) {
+    let (omb1, b2, omb2, eps) = (
+        (1.0 - c.beta1) as f32,
+        c.beta2 as f32,
+        (1.0 - c.beta2) as f32,
+        c.eps as f32,
+    );
+    for i in 0..p.len() {
+        let mut g = 0f32;
+        for gs in grads {
+            g += gs[offset + i];
+        }
+        let g = g * scale;
+        p[i] *= k.decay;
+        // torch's lerp for weight < 0.5: m + w (g - m).
+        m[i] += omb1 * (g - m[i]);
+        v[i] = v[i] * b2 + omb2 * g * g;
+        let denom = v[i].sqrt() / k.bc2_sqrt + eps;
+        p[i] -= k.step_size * (m[i] / denom);
+    }
+}
+
+/// Run `f` on the f32 data of contiguous CPU tensors.
+fn with_f32_slices<R>(ts: &[Tensor], f: impl FnOnce(&[&[f32]]) -> Result<R>) -> Result<R> {
+    let guards: Vec<_> = ts.iter().map(|t| t.storage_and_layout()).collect();
+    let mut slices = Vec::with_capacity(ts.len());
+    for (storage, layout) in &guards {
+        match (&**storage, layout.contiguous_offsets()) {
+            (candle_core::Storage::Cpu(CpuStorage::F32(d)), Some((a, b))) => slices.push(&d[a..b]),
+            _ => candle_core::bail!("expected a contiguous f32 CPU tensor"),
+        }
+    }
+    f(&slices)
+}
+
+/// Mutate a contiguous f32 CPU tensor's data in place (the optimiser owns the parameters'
+/// storage between forward passes; candle's `Var::set` would need a full-size source tensor).
+fn update_in_place(t: &Tensor, f: impl FnOnce(&mut [f32]) -> Result<()>) -> Result<()> {
+    struct Op<F>(RefCell<Option<F>>);
+    impl<F: FnOnce(&mut [f32]) -> Result<()>> candle_core::InplaceOp1 for Op<F> {
+        fn name(&self) -> &'static str {
+            "adamw-update"
+        }
+        fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> Result<()> {
+            let (CpuStorage::F32(d), Some((a, b))) = (s, l.contiguous_offsets()) else {
+                candle_core::bail!("adamw: contiguous f32 parameters only");
+            };
+            let f = self.0.borrow_mut().take().expect("called once");
+            f(&mut d[a..b])
+        }
+    }
+    t.inplace_op1(&Op(RefCell::new(Some(f))))
+}
+
+/// Sum of squares of a tensor in f64 (one pass over CPU f32 storage; tensor ops elsewhere).
+fn sum_sq(t: &Tensor) -> Result<f64> {
+    if t.device().is_cpu() && t.dtype() == DType::F32 {
+        let t = t.contiguous()?;
+        let (storage, layout) = t.storage_and_layout();
+        if let (candle_core::Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            // Four f64 lanes keep the loop vectorisable and the sum order fixed.
+            let mut acc = [0f64; 4];
+            let chunks = data[a..b].chunks_exact(4);
+            let rest = chunks.remainder();
+            for c in chunks {
+                for i in 0..4 {
+                    acc[i] += (c[i] as f64) * (c[i] as f64);
+                }
+            }
+            let tail: f64 = rest.iter().map(|&x| (x as f64) * (x as f64)).sum();
+            return Ok(acc.iter().sum::<f64>() + tail);
+        }
+    }
+    t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()
+}
+
+/// Sum of squares of the elementwise sum of same-shaped tensors (f64 accumulation).
+fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<f64> {
+    match ts {
+        [] => Ok(0.0),
+        [t] => sum_sq(t),
+        _ if ts
+            .iter()
+            .all(|t| t.device().is_cpu() && t.dtype() == DType::F32) =>
+        {
+            let ts = ts
+                .iter()
+                .map(|t| t.contiguous())
+                .collect::<Result<Vec<_>>>()?;
+            with_f32_slices(&ts, |s| {
+                let mut acc = 0f64;
+                for i in 0..s[0].len() {
+                    // The same f32 sum the optimiser forms.
+                    let mut g = 0f32;
+                    for x in s {
+                        g += x[i];
+                    }
+                    acc += (g as f64) * (g as f64);
+                }
+                Ok(acc)
+            })
+        }
+        _ => {
+            let mut sum = ts[0].clone();
+            for t in &ts[1..] {
+                sum = (sum + *t)?;
+            }
+            sum_sq(&sum)
+        }
+    }
+}
+
+/// Global L2 norm of gradients split over shards (summed per parameter) plus row-sparse ones.
+pub fn grad_norm_sum(grads: &[&GradStore], vars: &[Var], rows: Option<&RowGrads>) -> Result<f64> {
+    let mut sum = 0f64;
+    for var in vars {
+        let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(var)).collect();
+        sum += sum_sq_of_sum(&gs)?;
+    }
+    if let Some(r) = rows {
+        sum += sum_sq_of_sum(&r.grads.iter().collect::<Vec<_>>())?;
+    }
+    Ok(sum.sqrt())
 }
 
 /// Global L2 norm of the gradients of `vars` (f64 accumulation).
@@ -110,21 +470,24 @@ pub fn grad_norm(grads: &GradStore, vars: &[Var]) -> Result<f64> {
     let mut sum = 0f64;
     for var in vars {
         if let Some(g) = grads.get(var) {
-            sum += g
-                .sqr()?
-                .sum_all()?
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?;
+            sum += sum_sq(g)?;
         }
     }
     Ok(sum.sqrt())
 }
 
+/// `torch.nn.utils.clip_grad_norm_`'s coefficient: `max_norm / (norm + 1e-6)` clamped to at most 1.
+/// Returns `(norm before clipping, coefficient)`; pass the coefficient to
+/// [`AdamW::step_scaled`].
+pub fn clip_coefficient(grads: &GradStore, vars: &[Var], max_norm: f64) -> Result<(f64, f64)> {
+    let norm = grad_norm(grads, vars)?;
+    Ok((norm, (max_norm / (norm + 1e-6)).min(1.0)))
+}
+
 /// `torch.nn.utils.clip_grad_norm_`: scale all gradients by `max_norm / (norm + 1e-6)` when that is
 /// below 1. Returns the norm before clipping.
 pub fn clip_grad_norm(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Result<f64> {
-    let norm = grad_norm(grads, vars)?;
-    let coef = max_norm / (norm + 1e-6);
+    let (norm, coef) = clip_coefficient(grads, vars, max_norm)?;
     if coef < 1.0 {
         for var in vars {
             if let Some(g) = grads.remove(var) {

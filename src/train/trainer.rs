@@ -2,13 +2,15 @@
 //! the caller (CLI loop, browser worker, test) decides when to evaluate, save, report or stop. No
 //! threads, timers or I/O in here.
 
+use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{no_duplicate_batches, shuffled_batches};
 use super::loss::{cosine_similarity_loss, multiple_negatives_ranking_loss};
-use super::optim::{clip_grad_norm, AdamW, AdamWConfig, WarmupLinear};
+use super::optim::{grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
 use crate::error::{Error, Result};
+use crate::model::WordRows;
 use crate::SentenceEncoder;
 
 /// A training pair. `label` is the target similarity in [0, 1] for the cosine loss; MNRL treats
@@ -95,7 +97,17 @@ pub struct StepReport {
     pub epoch_finished: bool,
 }
 
+/// Shards a cosine-loss batch is split into. The loss is a sum over pairs, so the shards' gradients
+/// add up to the batch's; the shards run on separate threads natively (one single-threaded GEMM per
+/// core beats two cores sharing small GEMMs) and one after the other in wasm. The count is fixed,
+/// not the machine's core count, so a seed gives the same run everywhere.
+const SHARDS: usize = 2;
+
 /// Drives training of an encoder, one optimiser step at a time.
+///
+/// Word-embedding rows are updated lazily (see [`AdamW::catch_up`]): the table is brought fully up
+/// to date at the end of every epoch and by [`Trainer::sync`]; call that before reading the model
+/// mid-epoch.
 pub struct Trainer<'a> {
     enc: &'a SentenceEncoder,
     cfg: TrainConfig,
@@ -110,6 +122,9 @@ pub struct Trainer<'a> {
     epoch: usize,
     pos: usize,
     step: usize,
+    /// The word-embedding table when it is updated sparsely (CPU), and a reusable id → row map.
+    word: Option<Var>,
+    row_of: Vec<u32>,
 }
 
 impl<'a> Trainer<'a> {
@@ -215,7 +230,17 @@ impl<'a> Trainer<'a> {
             total,
         };
         enc.seed_dropout(cfg.seed);
+        let word = enc
+            .word_embeddings()
+            .map(|(_, v)| v)
+            .filter(|v| v.device().is_cpu() && v.dim(0).is_ok());
+        let row_of = match &word {
+            Some(w) => vec![u32::MAX; w.dim(0)?],
+            None => Vec::new(),
+        };
         Ok(Trainer {
+            word,
+            row_of,
             enc,
             labels: pairs.iter().map(|p| p.label).collect(),
             cfg,
@@ -251,10 +276,81 @@ impl<'a> Trainer<'a> {
         &self.cfg
     }
 
-    fn embed(&self, seqs: &[Vec<u32>], idx: &[usize]) -> Result<Tensor> {
-        let batch: Vec<&[u32]> = idx.iter().map(|&i| seqs[i].as_slice()).collect();
-        let (ids, mask) = self.enc.pad_batch(&batch)?;
-        self.enc.forward_t(&ids, &mask, true)
+    /// Bring lazily updated weights fully up to date (done automatically at every epoch's end).
+    pub fn sync(&mut self) -> Result<()> {
+        Ok(self.opt.sync()?)
+    }
+
+    /// Split a batch into shards of about equal token counts (longest pairs first, each to the
+    /// lighter shard): deterministic, and balanced so neither thread waits long for the other.
+    fn shards(&self, idx: &[usize]) -> Vec<Vec<usize>> {
+        let n = if self.cfg.loss == LossKind::Cosine {
+            SHARDS.min(idx.len())
+        } else {
+            1 // MNRL's in-batch negatives couple every pair of the batch.
+        };
+        let mut order = idx.to_vec();
+        let cost = |i: usize| self.a[i].len() + self.b[i].len();
+        order.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
+        let mut shards = vec![Vec::new(); n];
+        let mut load = vec![0usize; n];
+        for i in order {
+            let k = (0..n).min_by_key(|&k| load[k]).expect("n >= 1");
+            load[k] += cost(i);
+            shards[k].push(i);
+        }
+        shards
+    }
+
+    /// Forward and backward of one shard: returns its share of the batch loss and its gradients.
+    fn shard_step(
+        &self,
+        shard: &[usize],
+        batch_size: usize,
+        rows: Option<(&Var, &Tensor)>,
+    ) -> Result<(f64, GradStore)> {
+        // Both columns in one forward: twice the rows per GEMM.
+        let seqs: Vec<&[u32]> = shard
+            .iter()
+            .map(|&i| self.a[i].as_slice())
+            .chain(shard.iter().map(|&i| self.b[i].as_slice()))
+            .collect();
+        let (ids, mask) = self.enc.pad_batch(&seqs)?;
+        let emb = match rows {
+            Some((table, _)) => {
+                let remapped: Vec<u32> = ids
+                    .flatten_all()?
+                    .to_vec1::<u32>()?
+                    .into_iter()
+                    // Padding slots are never looked up (packing skips them); any valid row works.
+                    .map(|id| match self.row_of[id as usize] {
+                        u32::MAX => 0,
+                        r => r,
+                    })
+                    .collect();
+                let remapped = Tensor::from_vec(remapped, ids.shape(), ids.device())?;
+                let rows = WordRows {
+                    table: table.as_tensor(),
+                    ids: &remapped,
+                };
+                self.enc.forward_rows(&ids, &mask, Some(rows), true)?
+            }
+            None => self.enc.forward_t(&ids, &mask, true)?,
+        };
+        let n = shard.len();
+        let u = emb.narrow(0, 0, n)?;
+        let v = emb.narrow(0, n, n)?;
+        let loss = match self.cfg.loss {
+            LossKind::Cosine => {
+                let labels: Vec<f32> = shard.iter().map(|&i| self.labels[i]).collect();
+                let labels = Tensor::from_vec(labels, n, self.enc.device())?;
+                // The batch loss is the mean over all its pairs: this shard contributes n / batch.
+                (cosine_similarity_loss(&u, &v, &labels)? * (n as f64 / batch_size as f64))?
+            }
+            LossKind::Mnrl => multiple_negatives_ranking_loss(&u, &v, self.cfg.mnrl_scale)?,
+        };
+        let value = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        Ok((value, loss.backward()?))
     }
 
     /// One optimiser step on the next batch. A non-finite loss stops with an error naming the step.
@@ -263,17 +359,55 @@ impl<'a> Trainer<'a> {
             return Err(Error::Invalid("training has finished".into()));
         }
         let idx = self.epochs[self.epoch][self.pos].clone();
-        let u = self.embed(&self.a, &idx)?;
-        let v = self.embed(&self.b, &idx)?;
-        let loss = match self.cfg.loss {
-            LossKind::Cosine => {
-                let labels: Vec<f32> = idx.iter().map(|&i| self.labels[i]).collect();
-                let labels = Tensor::from_vec(labels, idx.len(), self.enc.device())?;
-                cosine_similarity_loss(&u, &v, &labels)?
+        // Sparse word embeddings: the rows this batch reads become a small leaf of their own.
+        let mut uniq: Vec<u32> = Vec::new();
+        let sub = match self.word.clone() {
+            Some(word) => {
+                uniq = idx
+                    .iter()
+                    .flat_map(|&i| self.a[i].iter().chain(&self.b[i]))
+                    .copied()
+                    .collect();
+                uniq.sort_unstable();
+                uniq.dedup();
+                for (r, &id) in uniq.iter().enumerate() {
+                    self.row_of[id as usize] = r as u32;
+                }
+                self.opt.catch_up(&word, Some(&uniq))?;
+                let rows = Tensor::from_slice(&uniq, uniq.len(), self.enc.device())?;
+                let table = Var::from_tensor(&word.as_tensor().index_select(&rows, 0)?)?;
+                Some((word, table, rows))
             }
-            LossKind::Mnrl => multiple_negatives_ranking_loss(&u, &v, self.cfg.mnrl_scale)?,
+            None => None,
         };
-        let value = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        let shards = self.shards(&idx);
+        let seed = self.cfg.seed;
+        let step = self.step as u64;
+        let results = {
+            let this = &*self;
+            let rows = sub.as_ref().map(|(_, t, r)| (t, r));
+            crate::parallel::map(
+                &shards.iter().enumerate().collect::<Vec<_>>(),
+                |(k, shard)| {
+                    let shard_seed = seed
+                        ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                        ^ (*k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03);
+                    crate::model::nn::with_dropout_seed(shard_seed, || {
+                        this.shard_step(shard, idx.len(), rows)
+                    })
+                },
+            )
+        };
+        let mut value = 0f64;
+        let mut stores = Vec::with_capacity(results.len());
+        for r in results {
+            let (v, g) = r?;
+            value += v;
+            stores.push(g);
+        }
+        for &id in &uniq {
+            self.row_of[id as usize] = u32::MAX;
+        }
         if !value.is_finite() {
             return Err(Error::Invalid(format!(
                 "loss is {value} at step {} (epoch {}); training stopped",
@@ -281,10 +415,22 @@ impl<'a> Trainer<'a> {
                 self.epoch + 1
             )));
         }
-        let mut grads = loss.backward()?;
-        let grad_norm = clip_grad_norm(&mut grads, &self.vars, self.cfg.max_grad_norm)?;
+        let refs: Vec<&GradStore> = stores.iter().collect();
+        let row_grads = match &sub {
+            Some((word, table, _)) => Some(RowGrads {
+                var: word,
+                rows: &uniq,
+                grads: stores
+                    .iter()
+                    .filter_map(|g| g.get(table.as_tensor()).cloned())
+                    .collect(),
+            }),
+            None => None,
+        };
+        let grad_norm = grad_norm_sum(&refs, &self.vars, row_grads.as_ref())?;
+        let clip = (self.cfg.max_grad_norm / (grad_norm + 1e-6)).min(1.0);
         let lr = self.schedule.lr_at(self.step);
-        self.opt.step(&grads, lr)?;
+        self.opt.step_scaled(&refs, row_grads.as_ref(), lr, clip)?;
         self.step += 1;
         self.pos += 1;
         let report = StepReport {
@@ -300,6 +446,7 @@ impl<'a> Trainer<'a> {
         if report.epoch_finished {
             self.epoch += 1;
             self.pos = 0;
+            self.sync()?;
         }
         Ok(report)
     }

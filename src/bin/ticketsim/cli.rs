@@ -122,6 +122,9 @@ enum Bench {
             default_value = "../shared/reference/finetune-stsb2000-all-MiniLM-L6-v2.json"
         )]
         reference: PathBuf,
+        /// Skip the dev evaluation before and after (timing and profiling only).
+        #[arg(long)]
+        no_eval: bool,
     },
 }
 
@@ -143,16 +146,9 @@ enum ModelCmd {
 /// Parse arguments and run the command.
 pub fn run() -> Result<()> {
     let args = Args::parse();
-    // Inference runs whole batches in parallel with single-threaded kernels (see parallel.rs); this
-    // must be chosen before any thread exists. Training keeps candle's per-op parallelism for now.
-    if !matches!(
-        args.command,
-        Command::Bench {
-            what: Bench::Train { .. }
-        }
-    ) {
-        ticketsim::parallel::use_batch_parallelism();
-    }
+    // Whole batches (inference) and batch shards (training) run on parallel threads with
+    // single-threaded kernels (see parallel.rs); this must be chosen before any thread exists.
+    ticketsim::parallel::use_batch_parallelism();
     match args.command {
         Command::Embed {
             model,
@@ -188,6 +184,7 @@ pub fn run() -> Result<()> {
                     warmup_steps,
                     seed,
                     reference,
+                    no_eval,
                 },
         } => {
             let cfg = TrainConfig {
@@ -198,7 +195,14 @@ pub fn run() -> Result<()> {
                 seed,
                 ..TrainConfig::default()
             };
-            bench_train(&model, &data, &eval_data, pairs, cfg, &reference)
+            bench_train(
+                &model,
+                &data,
+                (!no_eval).then_some(eval_data.as_path()),
+                pairs,
+                cfg,
+                &reference,
+            )
         }
         Command::Model {
             what: ModelCmd::Fetch { name },
@@ -391,13 +395,22 @@ fn sts_eval(enc: &SentenceEncoder, pairs: &[ScoredPair]) -> Result<(f64, f64)> {
 fn bench_train(
     model: &str,
     data: &Path,
-    eval_data: &Path,
+    eval_data: Option<&Path>,
     n: usize,
     cfg: TrainConfig,
     reference: &Path,
 ) -> Result<()> {
     let all = parse_sts(&read_file(data)?, &data.display().to_string())?;
-    let dev = parse_sts(&read_file(eval_data)?, &eval_data.display().to_string())?;
+    let dev = match eval_data {
+        Some(f) => parse_sts(&read_file(f)?, &f.display().to_string())?,
+        None => Vec::new(),
+    };
+    let eval = |enc: &SentenceEncoder| -> Result<Option<(f64, f64)>> {
+        if dev.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(sts_eval(enc, &dev)?))
+    };
     let train: Vec<TrainPair> = all
         .iter()
         .take(n)
@@ -408,8 +421,10 @@ fn bench_train(
         })
         .collect();
     let enc = load(model)?;
-    let (p0, s0) = sts_eval(&enc, &dev)?;
-    eprintln!("dev before: pearson {p0:.4} spearman {s0:.4}");
+    let before = eval(&enc)?;
+    if let Some((p, s)) = before {
+        eprintln!("dev before: pearson {p:.4} spearman {s:.4}");
+    }
     let t = Instant::now();
     let mut trainer = Trainer::new(&enc, &train, cfg.clone(), &data.display().to_string())?;
     let mut last = None;
@@ -425,12 +440,15 @@ fn bench_train(
     }
     let secs = t.elapsed().as_secs_f64();
     let pairs_per_second = (train.len() * cfg.epochs) as f64 / secs;
-    let (p1, s1) = sts_eval(&enc, &dev)?;
-    eprintln!("dev after: pearson {p1:.4} spearman {s1:.4}; {pairs_per_second:.1} pairs/s");
+    let after = eval(&enc)?;
+    if let Some((p, s)) = after {
+        eprintln!("dev after: pearson {p:.4} spearman {s:.4}");
+    }
+    let dev_json = |m: Option<(f64, f64)>| m.map(|(p, s)| json!({"pearson": p, "spearman": s}));
     let mut out = json!({
         "pairs": train.len(), "epochs": cfg.epochs, "steps": trainer.steps_done(), "seconds": secs,
         "pairs_per_second": pairs_per_second, "final_loss": last.map(|r| r.loss),
-        "dev_before": {"pearson": p0, "spearman": s0}, "dev_after": {"pearson": p1, "spearman": s1},
+        "dev_before": dev_json(before), "dev_after": dev_json(after),
         "config": cfg,
     });
     match read_file(reference)
