@@ -19,6 +19,22 @@ pub fn use_batch_parallelism() {
     }
 }
 
+/// Make glibc's allocator keep freed memory instead of returning it to the kernel. A training step
+/// allocates and frees hundreds of activation-sized buffers; with the default thresholds many come
+/// straight from `mmap` and go back with `munmap`, so every step pays page faults and zeroing of
+/// fresh pages again (~12% of a step in `perf`). Measured on `bench train`: 0.90× → 1.19× of the
+/// reference. Call at start-up; does nothing off glibc.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is safe to call at any time.
+    unsafe {
+        // Largest allowed mmap threshold on 64-bit glibc (32 MiB); fixed, so it is not adapted.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 256 << 20);
+    }
+}
+
 /// Threads [`map`] uses: all cores when candle's kernels are single-threaded, else one.
 pub fn data_threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]

@@ -4,8 +4,15 @@
 //! [`gelu_erf`] computes the same exact-erf GELU in one pass with a rational erf approximation that
 //! compilers vectorise (AVX2/FMA chosen at run time natively, SIMD128 in wasm), and registers its
 //! derivative so training flows through it. Other devices and dtypes use candle's op.
+//!
+//! [`layer_norm`] and [`softmax_last_dim`] exist for training: candle's fused versions have no
+//! backward (the gradient silently stops), and the differentiable compositions of a dozen tensor ops
+//! each cost about a fifth of a training step in allocations and passes over memory. These do one
+//! pass forward and one backward, with the backward's maths written out.
 
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor,
+};
 
 /// `0.5 x (1 + erf(x / sqrt 2))`, differentiable.
 pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
@@ -119,6 +126,227 @@ impl CustomOp1 for GeluErfGrad {
     }
 }
 
+fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+    let data = storage.as_slice::<f32>()?;
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("{op} needs contiguous inputs")
+    };
+    Ok(&data[start..end])
+}
+
+/// Sum of a slice with eight independent lanes (vectorisable, fixed order).
+#[inline(always)]
+fn lane_sum(x: impl Iterator<Item = f32>) -> f32 {
+    let mut acc = [0f32; 8];
+    for (i, v) in x.enumerate() {
+        acc[i & 7] += v;
+    }
+    acc.iter().sum()
+}
+
+/// Layer normalisation over the last dimension with affine `weight` and `bias`, differentiable in
+/// all three (CPU f32; other devices use the composition of tensor ops).
+pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        LayerNormOp { eps: eps as f32 },
+    )
+}
+
+struct LayerNormOp {
+    eps: f32,
+}
+
+/// Mean and 1/std of a row.
+#[inline(always)]
+fn row_stats(row: &[f32], eps: f32) -> (f32, f32) {
+    let h = row.len() as f32;
+    let mean = lane_sum(row.iter().copied()) / h;
+    let var = lane_sum(row.iter().map(|&v| (v - mean) * (v - mean))) / h;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        "ticketsim-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s1, l1, self.name())?;
+        let w = contiguous_f32(s2, l2, self.name())?;
+        let b = contiguous_f32(s3, l3, self.name())?;
+        let h = w.len();
+        if h == 0 || b.len() != h || x.len() % h != 0 || l1.dims().last() != Some(&h) {
+            candle_core::bail!("layer norm: weight/bias size must match the last dimension");
+        }
+        let mut out = vec![0f32; x.len()];
+        for (row, o) in x.chunks_exact(h).zip(out.chunks_exact_mut(h)) {
+            let (mean, rstd) = row_stats(row, self.eps);
+            for i in 0..h {
+                o[i] = (row[i] - mean) * rstd * w[i] + b[i];
+            }
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        // One pass yields dx ([rows, h]) and, in two extra rows, d weight and d bias.
+        let rows = x.elem_count() / w.elem_count();
+        let h = w.elem_count();
+        let packed = x.contiguous()?.apply_op3_no_bwd(
+            &grad.contiguous()?,
+            &w.contiguous()?,
+            &LayerNormBwd { eps: self.eps },
+        )?;
+        let dx = packed.narrow(0, 0, rows)?.reshape(x.shape())?;
+        let dw = packed.narrow(0, rows, 1)?.reshape(h)?;
+        let db = packed.narrow(0, rows + 1, 1)?.reshape(h)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+struct LayerNormBwd {
+    eps: f32,
+}
+
+impl CustomOp3 for LayerNormBwd {
+    fn name(&self) -> &'static str {
+        "ticketsim-layer-norm-bwd"
+    }
+
+    /// `dx = rstd (dy - mean(dy) - x̂ mean(dy x̂))` with `dy = grad · weight`;
+    /// `d weight = Σ grad x̂`, `d bias = Σ grad` over rows.
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s1, l1, self.name())?;
+        let g = contiguous_f32(s2, l2, self.name())?;
+        let w = contiguous_f32(s3, l3, self.name())?;
+        let h = w.len();
+        let rows = x.len() / h;
+        let mut out = vec![0f32; (rows + 2) * h];
+        let (dx, dwb) = out.split_at_mut(rows * h);
+        let (dw, db) = dwb.split_at_mut(h);
+        let mut xhat = vec![0f32; h];
+        let mut dy = vec![0f32; h];
+        for ((row, gr), dxr) in x
+            .chunks_exact(h)
+            .zip(g.chunks_exact(h))
+            .zip(dx.chunks_exact_mut(h))
+        {
+            let (mean, rstd) = row_stats(row, self.eps);
+            for i in 0..h {
+                xhat[i] = (row[i] - mean) * rstd;
+                dy[i] = gr[i] * w[i];
+                dw[i] += gr[i] * xhat[i];
+                db[i] += gr[i];
+            }
+            let a = lane_sum(dy.iter().copied()) / h as f32;
+            let b = lane_sum(dy.iter().zip(&xhat).map(|(d, x)| d * x)) / h as f32;
+            for i in 0..h {
+                dxr[i] = rstd * (dy[i] - a - xhat[i] * b);
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from((rows + 2, h))))
+    }
+}
+
+/// Softmax over the last dimension, differentiable (CPU f32).
+pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op1(SoftmaxOp)
+}
+
+struct SoftmaxOp;
+
+impl CustomOp1 for SoftmaxOp {
+    fn name(&self) -> &'static str {
+        "ticketsim-softmax"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(storage, layout, self.name())?;
+        let n = *layout.dims().last().unwrap_or(&1);
+        let mut out = vec![0f32; x.len()];
+        if n > 0 {
+            for (row, o) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0f32;
+                for (o, &v) in o.iter_mut().zip(row) {
+                    *o = (v - max).exp();
+                    sum += *o;
+                }
+                let inv = 1.0 / sum;
+                o.iter_mut().for_each(|v| *v *= inv);
+            }
+        }
+        Ok((CpuStorage::F32(out), layout.shape().clone()))
+    }
+
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(
+            res.contiguous()?
+                .apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxBwd)?,
+        ))
+    }
+}
+
+struct SoftmaxBwd;
+
+impl CustomOp2 for SoftmaxBwd {
+    fn name(&self) -> &'static str {
+        "ticketsim-softmax-bwd"
+    }
+
+    /// `dx = p (g - Σ g p)` per row.
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let p = contiguous_f32(s1, l1, self.name())?;
+        let g = contiguous_f32(s2, l2, self.name())?;
+        let n = *l1.dims().last().unwrap_or(&1);
+        let mut out = vec![0f32; p.len()];
+        if n > 0 {
+            for ((pr, gr), o) in p
+                .chunks_exact(n)
+                .zip(g.chunks_exact(n))
+                .zip(out.chunks_exact_mut(n))
+            {
+                let dot: f32 = pr.iter().zip(gr).map(|(a, b)| a * b).sum();
+                for i in 0..n {
+                    o[i] = pr[i] * (gr[i] - dot);
+                }
+            }
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +373,50 @@ mod tests {
         let g2 = theirs.sum_all()?.backward()?.get(&x).unwrap().clone();
         let gdiff = (g1 - g2)?.abs()?.max(0)?.to_scalar::<f32>()?;
         assert!(gdiff < 2e-6, "gradient max diff {gdiff}");
+        Ok(())
+    }
+
+    /// Both fused kernels against the differentiable compositions they replace: values and the
+    /// gradients of every input.
+    #[test]
+    fn layer_norm_and_softmax_match_compositions() -> Result<()> {
+        use candle_core::D;
+        let dev = Device::Cpu;
+        let mut rng = crate::rng::Rng::new(5);
+        let mut randn = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
+        let (rows, h) = (7, 24);
+        let x = Var::from_vec(randn(rows * h), (rows, h), &dev)?;
+        let w = Var::from_vec(randn(h), h, &dev)?;
+        let b = Var::from_vec(randn(h), h, &dev)?;
+        let probe = Tensor::from_vec(randn(rows * h), (rows, h), &dev)?;
+        let composed = |x: &Tensor| -> Result<Tensor> {
+            let mean = x.mean_keepdim(D::Minus1)?;
+            let xc = x.broadcast_sub(&mean)?;
+            let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
+            xc.broadcast_div(&(var + 1e-12)?.sqrt()?)?
+                .broadcast_mul(&w)?
+                .broadcast_add(&b)
+        };
+        let ours = layer_norm(&x, &w, &b, 1e-12)?;
+        let theirs = composed(&x)?;
+        let max_diff = |a: &Tensor, b: &Tensor| -> Result<f32> {
+            (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+        };
+        assert!(max_diff(&ours, &theirs)? < 1e-5);
+        let g1 = (ours * &probe)?.sum_all()?.backward()?;
+        let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+        for v in [&x, &w, &b] {
+            let d = max_diff(g1.get(v).unwrap(), g2.get(v).unwrap())?;
+            assert!(d < 1e-4, "layer norm gradient differs by {d}");
+        }
+        let s = Var::from_vec(randn(rows * h), (rows, h), &dev)?;
+        let ours = softmax_last_dim(&s)?;
+        let theirs = candle_nn::ops::softmax(&s, D::Minus1)?;
+        assert!(max_diff(&ours, &theirs)? < 1e-6);
+        let g1 = (ours * &probe)?.sum_all()?.backward()?;
+        let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+        let d = max_diff(g1.get(&s).unwrap(), g2.get(&s).unwrap())?;
+        assert!(d < 1e-5, "softmax gradient differs by {d}");
         Ok(())
     }
 }

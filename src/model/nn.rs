@@ -107,6 +107,9 @@ impl LayerNorm {
                 self.eps as f32,
             );
         }
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            return super::kernels::layer_norm(x, &self.weight, &self.bias, self.eps);
+        }
         let mean = x.mean_keepdim(D::Minus1)?;
         let xc = x.broadcast_sub(&mean)?;
         let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
@@ -117,7 +120,9 @@ impl LayerNorm {
 
 /// Softmax over the last dimension; fused only when no gradient is needed.
 pub fn softmax(x: &Tensor, train: bool) -> Result<Tensor> {
-    if train {
+    if train && x.device().is_cpu() && x.dtype() == DType::F32 {
+        super::kernels::softmax_last_dim(x)
+    } else if train {
         candle_nn::ops::softmax(x, D::Minus1)
     } else {
         candle_nn::ops::softmax_last_dim(x)

@@ -149,6 +149,7 @@ pub fn run() -> Result<()> {
     // Whole batches (inference) and batch shards (training) run on parallel threads with
     // single-threaded kernels (see parallel.rs); this must be chosen before any thread exists.
     ticketsim::parallel::use_batch_parallelism();
+    ticketsim::parallel::tune_allocator();
     match args.command {
         Command::Embed {
             model,
