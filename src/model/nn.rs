@@ -1,9 +1,9 @@
 //! Layers shared by the transformer architectures, written so training works:
 //!
-//! * [`LayerNorm`] uses candle's fused kernel only in inference; in training it is composed of
-//!   differentiable ops, because the fused `ops::layer_norm` has no backward (candle#3011) and the
-//!   gradient would silently stop there.
-//! * [`softmax`] likewise uses the fused kernel only in inference (`softmax_last_dim` is `no_bwd`).
+//! * [`LayerNorm`] uses candle's fused kernel only in inference: candle's `ops::layer_norm` has no
+//!   backward (candle#3011) and the gradient would silently stop there. Training uses our fused CPU
+//!   kernel with its own backward (`kernels::layer_norm`), or differentiable ops on other devices.
+//! * [`softmax`] likewise (`softmax_last_dim` is `no_bwd`; `kernels::softmax_last_dim` is not).
 //! * [`Dropout`] is real dropout driven by the crate's seeded [`Rng`] (candle's CPU RNG cannot be
 //!   seeded, and candle-transformers' BERT dropout is a stub).
 //! * [`Linear`] multiplies a flattened `[tokens, in]` matrix: one large GEMM instead of a batched one.

@@ -135,119 +135,48 @@ impl AdamW {
         grad_scale: f64,
     ) -> Result<()> {
         let c = self.cfg;
-        for slot in &mut self.slots {
-            let sparse = rows.filter(|r| r.var.id() == slot.var.id());
-            let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(&slot.var)).collect();
-            if gs.is_empty() && sparse.is_none() {
-                continue;
+        // Parameters are independent: natively they are split over the cores (balanced by size),
+        // which matters because the update is memory-bound and otherwise leaves a core idle.
+        let threads = crate::parallel::data_threads().min(self.slots.len()).max(1);
+        let mut groups: Vec<Vec<&mut Slot>> = (0..threads).map(|_| Vec::new()).collect();
+        let mut load = vec![0usize; threads];
+        let mut slots: Vec<&mut Slot> = self.slots.iter_mut().collect();
+        // Work per parameter: its size, or for the row-sparse table only the rows stepped.
+        let cost = |s: &Slot| match rows {
+            Some(r) if r.var.id() == s.var.id() => {
+                r.rows.len() * s.var.elem_count() / s.var.dim(0).unwrap_or(1).max(1)
             }
-            slot.steps += 1;
-            let bc1 = 1.0 - c.beta1.powi(slot.steps);
-            let bc2 = 1.0 - c.beta2.powi(slot.steps);
-            let coef = Coef {
-                decay: if slot.decay {
-                    (1.0 - lr * c.weight_decay) as f32
-                } else {
-                    1.0
-                },
-                step_size: (lr / bc1) as f32,
-                bc2_sqrt: bc2.sqrt() as f32,
-            };
-            let t = slot.var.as_tensor();
-            let host = t.device().is_cpu() && t.dtype() == DType::F32;
-            if slot.moments.is_none() {
-                let n = t.elem_count();
-                slot.moments = Some(match (host, sparse) {
-                    (true, Some(_)) => Moments::Rows {
-                        m: vec![0.0; n],
-                        v: vec![0.0; n],
-                        done: vec![0; t.dim(0)?],
-                        history: Vec::new(),
-                        width: n / t.dim(0)?.max(1),
-                    },
-                    (true, None) => Moments::Host(vec![0.0; n], vec![0.0; n]),
-                    (false, _) => Moments::Tensors(t.zeros_like()?, t.zeros_like()?),
-                });
-            }
-            let scale = grad_scale as f32;
-            match slot.moments.as_mut().expect("initialised above") {
-                Moments::Host(m, v) => {
-                    let gs = gs
-                        .iter()
-                        .map(|g| g.contiguous())
-                        .collect::<Result<Vec<_>>>()?;
-                    with_f32_slices(&gs, |g| {
-                        update_in_place(t, |p| {
-                            adamw_span(p, m, v, g, 0, scale, &c, coef);
-                            Ok(())
-                        })
-                    })?;
-                }
-                Moments::Rows {
-                    m,
-                    v,
-                    done,
-                    history,
-                    width,
-                } => {
-                    let Some(sparse) = sparse else {
-                        candle_core::bail!("row-sparse parameter stepped without row gradients");
-                    };
-                    if !gs.is_empty() {
-                        candle_core::bail!("row-sparse parameter also has a dense gradient");
-                    }
-                    history.push(coef);
-                    let gs = sparse
-                        .grads
-                        .iter()
-                        .map(|g| g.contiguous())
-                        .collect::<Result<Vec<_>>>()?;
-                    let w = *width;
-                    with_f32_slices(&gs, |g| {
-                        update_in_place(t, |p| {
-                            for (i, &r) in sparse.rows.iter().enumerate() {
-                                let r = r as usize;
-                                let span = r * w..(r + 1) * w;
-                                let (p, m, v) =
-                                    (&mut p[span.clone()], &mut m[span.clone()], &mut v[span]);
-                                replay(p, m, v, &mut done[r], &history[..history.len() - 1], &c);
-                                let g: Vec<&[f32]> =
-                                    g.iter().map(|g| &g[i * w..(i + 1) * w]).collect();
-                                adamw_span(p, m, v, &g, 0, scale, &c, coef);
-                                done[r] += 1;
-                            }
-                            Ok(())
-                        })
-                    })?;
-                }
-                Moments::Tensors(m, v) => {
-                    let mut g = gs[0].clone();
-                    for other in &gs[1..] {
-                        g = (g + *other)?;
-                    }
-                    let g = if grad_scale == 1.0 {
-                        g
-                    } else {
-                        (g * grad_scale)?
-                    };
-                    let m_new = ((&*m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
-                    let v_new = ((&*v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
-                    let theta = if slot.decay {
-                        (t * (1.0 - lr * c.weight_decay))?
-                    } else {
-                        t.clone()
-                    };
-                    let denom = ((v_new.sqrt()? / bc2.sqrt())? + c.eps)?;
-                    let update = ((&m_new / denom)? * (lr / bc1))?;
-                    slot.var.set(&(theta - update)?)?;
-                    *m = m_new;
-                    *v = v_new;
-                }
-            }
+            _ => s.var.elem_count(),
+        };
+        slots.sort_by_key(|s| std::cmp::Reverse(cost(s)));
+        for slot in slots {
+            let k = (0..threads).min_by_key(|&k| load[k]).expect("threads >= 1");
+            load[k] += cost(slot);
+            groups[k].push(slot);
         }
-        Ok(())
+        let run = |group: &mut Vec<&mut Slot>| -> Result<()> {
+            for slot in group.iter_mut() {
+                step_slot(slot, grads, rows, lr, grad_scale, &c)?;
+            }
+            Ok(())
+        };
+        if threads == 1 {
+            return run(&mut groups[0]);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = groups.iter_mut().map(|g| scope.spawn(|| run(g))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect::<Result<Vec<()>>>()
+                    .map(|_| ())
+            })
+        }
+        #[cfg(target_arch = "wasm32")]
+        unreachable!("one thread in wasm")
     }
-
     /// Bring `rows` of a row-sparse parameter up to date (replay the steps they missed); all rows
     /// when `rows` is `None`. Call before reading them: before a forward pass uses them, and before
     /// evaluating or saving the model. A no-op for dense parameters.
@@ -307,6 +236,125 @@ impl AdamW {
         }
         Ok(())
     }
+}
+
+/// One parameter's AdamW update (see [`AdamW::step_scaled`]).
+fn step_slot(
+    slot: &mut Slot,
+    grads: &[&GradStore],
+    rows: Option<&RowGrads>,
+    lr: f64,
+    grad_scale: f64,
+    c: &AdamWConfig,
+) -> Result<()> {
+    let c = *c;
+    let sparse = rows.filter(|r| r.var.id() == slot.var.id());
+    let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(&slot.var)).collect();
+    if gs.is_empty() && sparse.is_none() {
+        return Ok(());
+    }
+    slot.steps += 1;
+    let bc1 = 1.0 - c.beta1.powi(slot.steps);
+    let bc2 = 1.0 - c.beta2.powi(slot.steps);
+    let coef = Coef {
+        decay: if slot.decay {
+            (1.0 - lr * c.weight_decay) as f32
+        } else {
+            1.0
+        },
+        step_size: (lr / bc1) as f32,
+        bc2_sqrt: bc2.sqrt() as f32,
+    };
+    let t = slot.var.as_tensor();
+    let host = t.device().is_cpu() && t.dtype() == DType::F32;
+    if slot.moments.is_none() {
+        let n = t.elem_count();
+        slot.moments = Some(match (host, sparse) {
+            (true, Some(_)) => Moments::Rows {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+                done: vec![0; t.dim(0)?],
+                history: Vec::new(),
+                width: n / t.dim(0)?.max(1),
+            },
+            (true, None) => Moments::Host(vec![0.0; n], vec![0.0; n]),
+            (false, _) => Moments::Tensors(t.zeros_like()?, t.zeros_like()?),
+        });
+    }
+    let scale = grad_scale as f32;
+    match slot.moments.as_mut().expect("initialised above") {
+        Moments::Host(m, v) => {
+            let gs = gs
+                .iter()
+                .map(|g| g.contiguous())
+                .collect::<Result<Vec<_>>>()?;
+            with_f32_slices(&gs, |g| {
+                update_in_place(t, |p| {
+                    adamw_span(p, m, v, g, 0, scale, &c, coef);
+                    Ok(())
+                })
+            })?;
+        }
+        Moments::Rows {
+            m,
+            v,
+            done,
+            history,
+            width,
+        } => {
+            let Some(sparse) = sparse else {
+                candle_core::bail!("row-sparse parameter stepped without row gradients");
+            };
+            if !gs.is_empty() {
+                candle_core::bail!("row-sparse parameter also has a dense gradient");
+            }
+            history.push(coef);
+            let gs = sparse
+                .grads
+                .iter()
+                .map(|g| g.contiguous())
+                .collect::<Result<Vec<_>>>()?;
+            let w = *width;
+            with_f32_slices(&gs, |g| {
+                update_in_place(t, |p| {
+                    for (i, &r) in sparse.rows.iter().enumerate() {
+                        let r = r as usize;
+                        let span = r * w..(r + 1) * w;
+                        let (p, m, v) = (&mut p[span.clone()], &mut m[span.clone()], &mut v[span]);
+                        replay(p, m, v, &mut done[r], &history[..history.len() - 1], &c);
+                        let g: Vec<&[f32]> = g.iter().map(|g| &g[i * w..(i + 1) * w]).collect();
+                        adamw_span(p, m, v, &g, 0, scale, &c, coef);
+                        done[r] += 1;
+                    }
+                    Ok(())
+                })
+            })?;
+        }
+        Moments::Tensors(m, v) => {
+            let mut g = gs[0].clone();
+            for other in &gs[1..] {
+                g = (g + *other)?;
+            }
+            let g = if grad_scale == 1.0 {
+                g
+            } else {
+                (g * grad_scale)?
+            };
+            let m_new = ((&*m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
+            let v_new = ((&*v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+            let theta = if slot.decay {
+                (t * (1.0 - lr * c.weight_decay))?
+            } else {
+                t.clone()
+            };
+            let denom = ((v_new.sqrt()? / bc2.sqrt())? + c.eps)?;
+            let update = ((&m_new / denom)? * (lr / bc1))?;
+            slot.var.set(&(theta - update)?)?;
+            *m = m_new;
+            *v = v_new;
+        }
+    }
+    Ok(())
 }
 
 /// Apply the steps in `history[*done..]` to one row with a zero gradient.
@@ -575,6 +623,65 @@ mod tests {
         let want_b = 1.0 - 0.1 * 0.5 / (0.5 + 1e-8);
         assert!((w.as_tensor().to_vec1::<f32>()?[0] as f64 - want_w).abs() < 1e-7);
         assert!((b.as_tensor().to_vec1::<f32>()?[0] as f64 - want_b).abs() < 1e-7);
+        Ok(())
+    }
+
+    /// Lazy row-sparse updates must equal dense AdamW bit for bit: rows a step does not touch get a
+    /// zero gradient in the dense run and are replayed later in the sparse one.
+    #[test]
+    fn sparse_rows_equal_dense_updates() -> Result<()> {
+        let dev = Device::Cpu;
+        let (n, w) = (6, 5);
+        let mut rng = crate::rng::Rng::new(9);
+        let init: Vec<f32> = (0..n * w).map(|_| rng.normal() as f32).collect();
+        let dense = Var::from_vec(init.clone(), (n, w), &dev)?;
+        let sparse = Var::from_vec(init, (n, w), &dev)?;
+        let mut opt_d = AdamW::new(
+            vec![("emb.weight".into(), dense.clone())],
+            AdamWConfig::default(),
+        );
+        let mut opt_s = AdamW::new(
+            vec![("emb.weight".into(), sparse.clone())],
+            AdamWConfig::default(),
+        );
+        let steps: [&[u32]; 5] = [&[0, 2], &[2, 3], &[5], &[0, 1, 4], &[3]];
+        for (t, rows) in steps.iter().enumerate() {
+            // Two shards' gradients for the touched rows, zero elsewhere in the dense run.
+            let shard = |k: usize| -> Vec<f32> {
+                (0..rows.len() * w)
+                    .map(|i| ((i + 3 * k + 7 * t) as f32 * 0.37).sin())
+                    .collect()
+            };
+            let (g1, g2) = (shard(1), shard(2));
+            let dense_grad = |g: &[f32]| -> Result<Tensor> {
+                let mut full = vec![0f32; n * w];
+                for (i, &r) in rows.iter().enumerate() {
+                    full[r as usize * w..(r as usize + 1) * w]
+                        .copy_from_slice(&g[i * w..(i + 1) * w]);
+                }
+                Tensor::from_vec(full, (n, w), &dev)
+            };
+            let mut s1 = GradStore::default();
+            s1.insert(&dense, dense_grad(&g1)?);
+            let mut s2 = GradStore::default();
+            s2.insert(&dense, dense_grad(&g2)?);
+            let lr = 1e-2 * (t + 1) as f64;
+            opt_d.step_scaled(&[&s1, &s2], None, lr, 0.75)?;
+            opt_s.catch_up(&sparse, Some(rows))?;
+            let row_grads = RowGrads {
+                var: &sparse,
+                rows,
+                grads: vec![
+                    Tensor::from_vec(g1, (rows.len(), w), &dev)?,
+                    Tensor::from_vec(g2, (rows.len(), w), &dev)?,
+                ],
+            };
+            opt_s.step_scaled(&[], Some(&row_grads), lr, 0.75)?;
+        }
+        opt_s.sync()?;
+        let a = dense.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        let b = sparse.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        assert_eq!(a, b, "lazy sparse AdamW must be bit-identical to dense");
         Ok(())
     }
 }

@@ -416,17 +416,14 @@ impl<'a> Trainer<'a> {
             )));
         }
         let refs: Vec<&GradStore> = stores.iter().collect();
-        let row_grads = match &sub {
-            Some((word, table, _)) => Some(RowGrads {
-                var: word,
-                rows: &uniq,
-                grads: stores
-                    .iter()
-                    .filter_map(|g| g.get(table.as_tensor()).cloned())
-                    .collect(),
-            }),
-            None => None,
-        };
+        let row_grads = sub.as_ref().map(|(word, table, _)| RowGrads {
+            var: word,
+            rows: &uniq,
+            grads: stores
+                .iter()
+                .filter_map(|g| g.get(table.as_tensor()).cloned())
+                .collect(),
+        });
         let grad_norm = grad_norm_sum(&refs, &self.vars, row_grads.as_ref())?;
         let clip = (self.cfg.max_grad_norm / (grad_norm + 1e-6)).min(1.0);
         let lr = self.schedule.lr_at(self.step);

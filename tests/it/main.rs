@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod bad_input;
+mod determinism;
 mod gradients;
 mod parity;
 mod train_step;
