@@ -48,5 +48,6 @@ build: ## release CLI and web bundle
 	$(MAKE) web-model
 	trunk build
 
-bench: ## encode throughput vs the sentence-transformers reference
+bench: ## encode and fine-tuning throughput vs the sentence-transformers reference
 	cargo run --release -- bench embed --model minilm --data $(DATASETS)/stsbenchmark/sts-test.csv --reference $(REFERENCE)/stsb-zero-shot.json
+	cargo run --release -- bench train --model minilm --data $(DATASETS)/stsbenchmark/sts-train.csv --eval-data $(DATASETS)/stsbenchmark/sts-dev.csv --reference $(REFERENCE)/finetune-stsb2000-all-MiniLM-L6-v2.json
