@@ -370,6 +370,15 @@ impl<'a> Trainer<'a> {
                     .collect();
                 uniq.sort_unstable();
                 uniq.dedup();
+                if let Some(&max) = uniq.last().filter(|&&m| m as usize >= self.row_of.len()) {
+                    return Err(Error::model(
+                        "tokenizer.json",
+                        format!(
+                            "token id {max} is outside the word-embedding table ({} rows)",
+                            self.row_of.len()
+                        ),
+                    ));
+                }
                 for (r, &id) in uniq.iter().enumerate() {
                     self.row_of[id as usize] = r as u32;
                 }
