@@ -247,11 +247,15 @@ impl Dropout {
                 .map(|_| if rng.next_f32() < keep { scale } else { 0.0 })
                 .collect()
         };
+        // With a per-thread stream, release the shared lock first: shards on other threads must
+        // not wait for this mask.
         let mask = DROPOUT_STREAM.with(|stream| match stream.borrow_mut().as_mut() {
-            Some(rng) => draw(rng),
+            Some(rng) => {
+                drop(state);
+                draw(rng)
+            }
             None => draw(&mut state.rng),
         });
-        drop(state);
         let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
         x.mul(&mask)
     }
