@@ -88,12 +88,9 @@ fn map_f32(
     layout: &Layout,
     f: fn(&[f32], &mut [f32]),
 ) -> Result<(CpuStorage, Shape)> {
-    let data = storage.as_slice::<f32>()?;
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        candle_core::bail!("gelu kernel needs a contiguous input")
-    };
-    let mut out = vec![0f32; end - start];
-    f(&data[start..end], &mut out);
+    let x = contiguous_f32(storage, layout, "gelu kernel")?;
+    let mut out = vec![0f32; x.len()];
+    f(x, &mut out);
     Ok((CpuStorage::F32(out), layout.shape().clone()))
 }
 

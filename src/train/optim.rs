@@ -443,14 +443,10 @@ fn update_in_place(t: &Tensor, f: impl FnOnce(&mut [f32]) -> Result<()>) -> Resu
 /// Sum of squares of a tensor in f64 (one pass over CPU f32 storage; tensor ops elsewhere).
 fn sum_sq(t: &Tensor) -> Result<f64> {
     if t.device().is_cpu() && t.dtype() == DType::F32 {
-        let t = t.contiguous()?;
-        let (storage, layout) = t.storage_and_layout();
-        if let (candle_core::Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
-            (&*storage, layout.contiguous_offsets())
-        {
+        return with_f32_slices(&[t.contiguous()?], |s| {
             // Four f64 lanes keep the loop vectorisable and the sum order fixed.
             let mut acc = [0f64; 4];
-            let chunks = data[a..b].chunks_exact(4);
+            let chunks = s[0].chunks_exact(4);
             let rest = chunks.remainder();
             for c in chunks {
                 for i in 0..4 {
@@ -458,8 +454,8 @@ fn sum_sq(t: &Tensor) -> Result<f64> {
                 }
             }
             let tail: f64 = rest.iter().map(|&x| (x as f64) * (x as f64)).sum();
-            return Ok(acc.iter().sum::<f64>() + tail);
-        }
+            Ok(acc.iter().sum::<f64>() + tail)
+        });
     }
     t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()
 }
@@ -515,27 +511,20 @@ pub fn grad_norm_sum(grads: &[&GradStore], vars: &[Var], rows: Option<&RowGrads>
 
 /// Global L2 norm of the gradients of `vars` (f64 accumulation).
 pub fn grad_norm(grads: &GradStore, vars: &[Var]) -> Result<f64> {
-    let mut sum = 0f64;
-    for var in vars {
-        if let Some(g) = grads.get(var) {
-            sum += sum_sq(g)?;
-        }
-    }
-    Ok(sum.sqrt())
+    grad_norm_sum(&[grads], vars, None)
 }
 
-/// `torch.nn.utils.clip_grad_norm_`'s coefficient: `max_norm / (norm + 1e-6)` clamped to at most 1.
-/// Returns `(norm before clipping, coefficient)`; pass the coefficient to
-/// [`AdamW::step_scaled`].
-pub fn clip_coefficient(grads: &GradStore, vars: &[Var], max_norm: f64) -> Result<(f64, f64)> {
-    let norm = grad_norm(grads, vars)?;
-    Ok((norm, (max_norm / (norm + 1e-6)).min(1.0)))
+/// `torch.nn.utils.clip_grad_norm_`'s coefficient for a gradient norm: `max_norm / (norm + 1e-6)`,
+/// clamped to at most 1. Pass it to [`AdamW::step_scaled`] to clip without rewriting gradients.
+pub fn clip_coefficient(norm: f64, max_norm: f64) -> f64 {
+    (max_norm / (norm + 1e-6)).min(1.0)
 }
 
 /// `torch.nn.utils.clip_grad_norm_`: scale all gradients by `max_norm / (norm + 1e-6)` when that is
 /// below 1. Returns the norm before clipping.
 pub fn clip_grad_norm(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Result<f64> {
-    let (norm, coef) = clip_coefficient(grads, vars, max_norm)?;
+    let norm = grad_norm(grads, vars)?;
+    let coef = clip_coefficient(norm, max_norm);
     if coef < 1.0 {
         for var in vars {
             if let Some(g) = grads.remove(var) {

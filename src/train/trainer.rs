@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{no_duplicate_batches, shuffled_batches};
 use super::loss::{cosine_similarity_loss, multiple_negatives_ranking_loss};
-use super::optim::{grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
+use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
 use crate::error::{Error, Result};
 use crate::model::WordRows;
 use crate::SentenceEncoder;
@@ -229,7 +229,6 @@ impl<'a> Trainer<'a> {
             warmup: cfg.warmup_steps,
             total,
         };
-        enc.seed_dropout(cfg.seed);
         let word = enc
             .word_embeddings()
             .map(|(_, v)| v)
@@ -434,7 +433,7 @@ impl<'a> Trainer<'a> {
                 .collect(),
         });
         let grad_norm = grad_norm_sum(&refs, &self.vars, row_grads.as_ref())?;
-        let clip = (self.cfg.max_grad_norm / (grad_norm + 1e-6)).min(1.0);
+        let clip = clip_coefficient(grad_norm, self.cfg.max_grad_norm);
         let lr = self.schedule.lr_at(self.step);
         self.opt.step_scaled(&refs, row_grads.as_ref(), lr, clip)?;
         self.step += 1;
