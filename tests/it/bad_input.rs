@@ -1,19 +1,15 @@
 //! Bad input gives a one-line error naming the cause, a non-zero exit, and never a panic.
 
 use std::path::Path;
-use std::process::Command;
 
 use candle_core::Device;
 use ticketsim::SentenceEncoder;
 
-use crate::temp_dir;
+use crate::{cli, cli_json, temp_dir};
 
 /// Run the CLI; assert failure with exactly one stderr line that contains `needle`.
 fn fails_with(args: &[&str], needle: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ticketsim"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = cli().args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{args:?} succeeded");
     assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
@@ -59,22 +55,13 @@ fn embed(model: &Path, input: &str, needle: &str) {
 #[test]
 fn valid_tiny_model_embeds() {
     let (model, input) = tiny_model("ok");
-    let out = Command::new(env!("CARGO_BIN_EXE_ticketsim"))
-        .args([
-            "embed",
-            "--model",
-            &model.display().to_string(),
-            "--input",
-            &input,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = cli_json(cli().args([
+        "embed",
+        "--model",
+        &model.display().to_string(),
+        "--input",
+        &input,
+    ]));
     assert_eq!(line["text"], "printer offline");
     assert_eq!(line["embedding"].as_array().unwrap().len(), 32);
 }

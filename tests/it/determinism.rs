@@ -1,24 +1,19 @@
 //! A training run is a function of its seed: the same losses whether the batch shards run on two
 //! threads (the CLI's default) or one after the other, and on every rerun.
 
-use std::process::Command;
-
-use crate::{datasets_dir, model_dir};
+use crate::{cli, cli_json, datasets_dir, model_dir};
 
 /// `ticketsim bench train` on 3 steps of STS-B with `RAYON_NUM_THREADS` set as given; returns
 /// the final loss.
 fn final_loss(threads: &str) -> f64 {
-    let out = Command::new(env!("CARGO_BIN_EXE_ticketsim"))
-        .env("RAYON_NUM_THREADS", threads)
-        .args(["bench", "train", "--no-eval", "--pairs", "96", "--model"])
-        .arg(model_dir("minilm"))
-        .arg("--data")
-        .arg(datasets_dir().join("stsbenchmark/sts-train.csv"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench train failed: {err}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = cli_json(
+        cli()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["bench", "train", "--no-eval", "--pairs", "96", "--model"])
+            .arg(model_dir("minilm"))
+            .arg("--data")
+            .arg(datasets_dir().join("stsbenchmark/sts-train.csv")),
+    );
     assert_eq!(v["steps"], 3);
     v["final_loss"].as_f64().unwrap()
 }

@@ -9,6 +9,7 @@ mod parity;
 mod train_step;
 
 use std::path::PathBuf;
+use std::process::Command;
 
 /// Folder of the Python library's reference outputs (`$TICKETSIM_REFERENCE` or `../shared/reference`).
 pub fn reference_dir() -> PathBuf {
@@ -39,4 +40,21 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The CLI binary, ready for arguments.
+pub fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ticketsim"))
+}
+
+/// Run a CLI command, assert that it succeeded (showing its stderr if not), and parse its stdout as
+/// JSON.
+pub fn cli_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -4,7 +4,7 @@ use candle_core::Device;
 use ticketsim::native::{load_encoder, read_file};
 use ticketsim::reference::{check_parity, EmbeddingReference};
 
-use crate::{datasets_dir, model_dir, reference_dir};
+use crate::{cli, cli_json, datasets_dir, model_dir, reference_dir};
 
 fn parity(model: &str, reference_file: &str) {
     let enc = load_encoder(&model_dir(model), &Device::Cpu).unwrap();
@@ -44,19 +44,13 @@ fn mpnet_matches_sentence_transformers() {
 /// `ticketsim sts` on sts-test against the library's zero-shot Spearman (±0.0005).
 fn sts(model: &str, reference_name: &str) {
     let data = datasets_dir().join("stsbenchmark/sts-test.csv");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ticketsim"))
-        .args(["sts", "--model"])
-        .arg(model_dir(model))
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let got = cli_json(
+        cli()
+            .args(["sts", "--model"])
+            .arg(model_dir(model))
+            .arg("--data")
+            .arg(&data),
     );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reference: serde_json::Value =
         serde_json::from_slice(&read_file(&reference_dir().join("stsb-zero-shot.json")).unwrap())
             .unwrap();
