@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm build bench web-model
+.PHONY: help run test setup models lint test-native test-wasm build bench web-model check-python
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,3 +51,12 @@ build: ## release CLI and web bundle
 bench: ## encode and fine-tuning throughput vs the sentence-transformers reference
 	cargo run --release -- bench embed --model minilm --data $(DATASETS)/stsbenchmark/sts-test.csv --reference $(REFERENCE)/stsb-zero-shot.json
 	cargo run --release -- bench train --model minilm --data $(DATASETS)/stsbenchmark/sts-train.csv --eval-data $(DATASETS)/stsbenchmark/sts-dev.csv --reference $(REFERENCE)/finetune-stsb2000-all-MiniLM-L6-v2.json
+
+ST_VENV ?= $(HOME)/.cache/ticketsim/venv-st
+BIN := $(or $(CARGO_TARGET_DIR),target)/release/ticketsim
+CHECK_DIR := $(or $(CARGO_TARGET_DIR),target)/check-python
+check-python: ## train a short run, then load the folder with Python sentence-transformers 6.2 and compare embeddings
+	test -x $(ST_VENV)/bin/python || (python3 -m venv $(ST_VENV) && $(ST_VENV)/bin/pip install -q sentence-transformers==6.2.0 torch==2.15.0)
+	cargo build --release
+	rm -rf $(CHECK_DIR) && $(BIN) train --data $(DATASETS)/gitbugs/pairs-train.json --epochs 1 --output $(CHECK_DIR) > /dev/null
+	HF_HUB_OFFLINE=1 $(ST_VENV)/bin/python scripts/st-load-check.py $(CHECK_DIR) $(BIN)

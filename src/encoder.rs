@@ -95,7 +95,7 @@ fn parse_modules(bytes: &[u8]) -> Result<bool> {
 }
 
 /// A summary of a loaded model, for `model info` and the web app.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ModelInfo {
     /// `bert` or `mpnet`.
     pub model_type: String,
@@ -235,6 +235,20 @@ impl SentenceEncoder {
             true,
             params,
         )
+    }
+
+    /// Change the truncation length (sentence-transformers' `max_seq_length`); it must fit the
+    /// model's position table. Saved models record the new value in sentence_bert_config.json.
+    pub fn set_max_seq_length(&mut self, n: usize) -> Result<()> {
+        let max = self.arch.max_positions();
+        if n == 0 || n > max {
+            return Err(Error::Invalid(format!(
+                "max_seq_length {n} must be in 1..={max} for this model"
+            )));
+        }
+        self.tokenizer =
+            TextTokenizer::from_bytes(&self.tokenizer_json, n, self.arch.pad_token_id())?;
+        Ok(())
     }
 
     /// Re-seed the dropout generator (training is reproducible from here on).

@@ -44,6 +44,31 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&rank_average(x), &rank_average(y))
 }
 
+/// Area under the ROC curve of `scores` for the positives in `positive`: the probability that a
+/// random positive scores above a random negative, ties counting one half (the Mann–Whitney U
+/// statistic, equal to sklearn's `roc_auc_score`). `NaN` when either class is absent.
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> f64 {
+    assert_eq!(
+        scores.len(),
+        positive.len(),
+        "roc_auc: inputs differ in length"
+    );
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return f64::NAN;
+    }
+    let ranks = rank_average(scores);
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(positive)
+        .filter(|(_, &p)| p)
+        .map(|(r, _)| r)
+        .sum();
+    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    u / (n_pos as f64 * n_neg as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +95,31 @@ mod tests {
         );
         assert_eq!(rank_average(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
         assert!(pearson(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
+    }
+
+    /// Positives 0.9, 0.8, 0.5 against negatives 0.8, 0.3, 0.5: of the 9 (positive, negative) pairs
+    /// 6 are ordered right, 1 wrong and 2 tie (one half each), so AUC = 7 / 9 — the rank formula
+    /// must agree with this pair-by-pair count.
+    #[test]
+    fn roc_auc_counts_ties_as_half() {
+        let s = [0.9, 0.8, 0.8, 0.3, 0.5, 0.5];
+        let y = [true, false, true, false, true, false];
+        // positives 0.9, 0.8, 0.5 against negatives 0.8, 0.3, 0.5
+        let mut wins = 0.0;
+        for (&sp, _) in s.iter().zip(&y).filter(|(_, &p)| p) {
+            for (&sn, _) in s.iter().zip(&y).filter(|(_, &p)| !p) {
+                wins += if sp > sn {
+                    1.0
+                } else if sp == sn {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+        assert_eq!(wins, 7.0);
+        assert!((roc_auc(&s, &y) - 7.0 / 9.0).abs() < 1e-15);
+        assert_eq!(roc_auc(&[0.1, 0.2], &[false, true]), 1.0);
+        assert!(roc_auc(&[0.1, 0.2], &[true, true]).is_nan());
     }
 }

@@ -97,12 +97,46 @@ pub fn load_encoder(dir: &Path, device: &Device) -> Result<SentenceEncoder> {
 
 /// Write a model as a sentence-transformers folder (creating it and `1_Pooling/`).
 pub fn save_model_dir(enc: &SentenceEncoder, dir: &Path) -> Result<()> {
-    for (name, bytes) in enc.to_files()? {
-        let path = dir.join(&name);
+    save_files(&enc.to_files()?, dir)
+}
+
+/// Peak resident set size of this process in bytes (Linux: `VmHWM` of /proc/self/status).
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Write a model folder so that a reader never sees a half-written checkpoint: every file is
+/// written under `dir/.partial/` first and then renamed into place (a rename is atomic).
+pub fn save_model_dir_atomic(enc: &SentenceEncoder, dir: &Path) -> Result<()> {
+    let tmp = dir.join(".partial");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let files = enc.to_files()?;
+    save_files(&files, &tmp)?;
+    for (name, _) in &files {
+        let (from, to) = (tmp.join(name), dir.join(name));
+        if let Some(parent) = to.parent() {
+            create_dir(parent)?;
+        }
+        std::fs::rename(&from, &to)
+            .map_err(|e| Error::model(to.display().to_string(), format!("cannot write ({e})")))?;
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::model(dir.display().to_string(), format!("cannot create ({e})")))
+}
+
+fn save_files(files: &[(String, Vec<u8>)], dir: &Path) -> Result<()> {
+    for (name, bytes) in files {
+        let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::model(parent.display().to_string(), format!("cannot create ({e})"))
-            })?;
+            create_dir(parent)?;
         }
         std::fs::write(&path, bytes)
             .map_err(|e| Error::model(path.display().to_string(), format!("cannot write ({e})")))?;

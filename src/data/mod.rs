@@ -1,5 +1,6 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
 
+pub mod pairs;
 pub mod sts;
 
 use crate::error::{Error, Result};

@@ -87,6 +87,22 @@ impl ArchConfig {
         }
     }
 
+    /// Attention heads per layer.
+    pub fn num_heads(&self) -> usize {
+        match self {
+            ArchConfig::Bert(c) => c.num_attention_heads,
+            ArchConfig::MPNet(c) => c.num_attention_heads,
+        }
+    }
+
+    /// Width of the feed-forward layer.
+    pub fn intermediate_size(&self) -> usize {
+        match self {
+            ArchConfig::Bert(c) => c.intermediate_size,
+            ArchConfig::MPNet(c) => c.intermediate_size,
+        }
+    }
+
     /// Padding token id.
     pub fn pad_token_id(&self) -> u32 {
         match self {

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::model::WordRows;
 use crate::SentenceEncoder;
 
-/// A training pair. `label` is the target similarity in [0, 1] for the cosine loss; MNRL treats
-/// every pair as a positive and ignores it.
+/// A training pair. `label` is the target similarity in [0, 1] for the cosine loss; MNRL trains on
+/// the pairs labelled similar (≥ 0.5) as positives and skips the others.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainPair {
     /// First text.
@@ -48,6 +48,8 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Linear warmup steps (then linear decay to 0).
     pub warmup_steps: usize,
+    /// Warmup as a share of all steps; when set it replaces `warmup_steps`.
+    pub warmup_ratio: Option<f64>,
     /// Global gradient-norm clip.
     pub max_grad_norm: f64,
     /// AdamW weight decay (not applied to biases and LayerNorm weights).
@@ -58,6 +60,13 @@ pub struct TrainConfig {
     pub loss: LossKind,
     /// MNRL's similarity scale.
     pub mnrl_scale: f64,
+    /// Share of the training file held out for evaluation when no separate eval file is given
+    /// (used by [`Fit`](super::fit::Fit)'s callers).
+    pub eval_split: f64,
+    /// Truncation length in tokens (sentence-transformers' `max_seq_length`).
+    pub max_seq_length: usize,
+    /// Stop after this many evaluations without a better primary metric (0: never stop early).
+    pub early_stopping_patience: usize,
 }
 
 impl Default for TrainConfig {
@@ -67,12 +76,84 @@ impl Default for TrainConfig {
             batch_size: 32,
             learning_rate: 2e-5,
             warmup_steps: 100,
+            warmup_ratio: None,
             max_grad_norm: 1.0,
             weight_decay: 0.01,
             seed: 42,
             loss: LossKind::Cosine,
             mnrl_scale: 20.0,
+            eval_split: 0.2,
+            max_seq_length: 256,
+            early_stopping_patience: 3,
         }
+    }
+}
+
+impl TrainConfig {
+    /// Read a config file: JSON when it starts with `{`, TOML otherwise. Absent keys keep their
+    /// defaults; an unknown key is an error naming it (a typo must not silently train with a default).
+    pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Self> {
+        let text = crate::data::decode_utf8(bytes, file)?;
+        let text = text.trim_start_matches('\u{feff}');
+        let cfg: TrainConfig = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| {
+                Error::data(file, format!("line {}", e.line()), "config", e.to_string())
+            })?
+        } else {
+            toml::from_str(text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start].matches('\n').count() + 1)
+                    .unwrap_or(1);
+                Error::data(
+                    file,
+                    format!("line {line}"),
+                    "config",
+                    e.message().to_string(),
+                )
+            })?
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Check the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad("epochs and batch_size must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!(
+                "learning rate must be positive, got {}",
+                self.learning_rate
+            ));
+        }
+        if let Some(r) = self.warmup_ratio {
+            if !(0.0..=1.0).contains(&r) {
+                return bad(format!("warmup_ratio must be in [0, 1], got {r}"));
+            }
+        }
+        if !(self.eval_split > 0.0 && self.eval_split < 1.0) {
+            return bad(format!(
+                "eval_split must be between 0 and 1 (exclusive), got {}",
+                self.eval_split
+            ));
+        }
+        if self.max_seq_length < 2 {
+            return bad(format!(
+                "max_seq_length must be at least 2, got {}",
+                self.max_seq_length
+            ));
+        }
+        if !(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0 && self.weight_decay >= 0.0)
+        {
+            return bad("max_grad_norm must be positive and weight_decay non-negative".into());
+        }
+        if self.loss == LossKind::Mnrl && self.batch_size < 2 {
+            return bad("MNRL needs batch_size ≥ 2 (in-batch negatives)".into());
+        }
+        Ok(())
     }
 }
 
@@ -103,6 +184,80 @@ pub struct StepReport {
 /// not the machine's core count, so a seed gives the same run everywhere.
 const SHARDS: usize = 2;
 
+/// Activation memory a shard may use (estimated by [`Trainer::activation_bytes`]); a batch above
+/// `SHARDS ×` this runs in several rounds. Small on purpose: measured on 64 gitbugs pairs of up to
+/// 256 tokens, one round of two shards took 57 s a step-pair and peaked at 17 GB, while 128 MiB
+/// shards took 14 s and 3.3 GB — big tensors are mmapped and page-faulted afresh on every
+/// allocation (glibc caps the mmap threshold at 32 MiB), small ones are reused from the heap.
+/// Short STS-B batches still fit one round (same plan, same speed as without a budget). The same
+/// value everywhere keeps runs identical natively and in the browser.
+const SHARD_MEMORY_BUDGET: usize = 128 << 20;
+
+/// Check the config and the training pairs before any work: at least 2, no empty text, and for the cosine loss every
+/// label finite and in [0, 1]; for MNRL at least 2 positives. Errors name `source`, the record (its
+/// index in the file) and the field.
+pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> Result<()> {
+    cfg.validate()?;
+    if pairs.len() < 2 {
+        return Err(Error::data(
+            source,
+            "record 0",
+            "pairs",
+            format!("training needs at least 2 pairs, found {}", pairs.len()),
+        ));
+    }
+    for (i, p) in pairs.iter().enumerate() {
+        for (field, text) in [("a", &p.a), ("b", &p.b)] {
+            if text.trim().is_empty() {
+                return Err(Error::data(
+                    source,
+                    format!("record {i}"),
+                    field,
+                    "empty text",
+                ));
+            }
+        }
+        if cfg.loss == LossKind::Cosine && !(p.label.is_finite() && (0.0..=1.0).contains(&p.label))
+        {
+            return Err(Error::data(
+                source,
+                format!("record {i}"),
+                "label",
+                format!(
+                    "{} is outside [0, 1] (CosineSimilarityLoss compares it with a cosine)",
+                    p.label
+                ),
+            ));
+        }
+    }
+    if cfg.loss == LossKind::Mnrl {
+        let positives = pairs.iter().filter(|p| p.label >= 0.5).count();
+        if positives < 2 {
+            return Err(Error::data(
+                source,
+                "record 0",
+                "label",
+                format!("MNRL needs at least 2 positive pairs (label ≥ 0.5), found {positives}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Add `more`'s gradients of `keys` into `acc`.
+fn accumulate(acc: &mut GradStore, more: &GradStore, keys: &[&Tensor]) -> Result<()> {
+    for &t in keys {
+        if let Some(g) = more.get(t) {
+            let sum = match acc.get(t) {
+                Some(a) => (a + g)?,
+                None => g.clone(),
+            };
+            acc.insert(t, sum);
+        }
+    }
+    Ok(())
+}
+
 /// Drives training of an encoder, one optimiser step at a time.
 ///
 /// Word-embedding rows are updated lazily (see [`AdamW::catch_up`]): the table is brought fully up
@@ -125,6 +280,8 @@ pub struct Trainer<'a> {
     /// The word-embedding table when it is updated sparsely (CPU), and a reusable id → row map.
     word: Option<Var>,
     row_of: Vec<u32>,
+    /// [`SHARD_MEMORY_BUDGET`]; a field so tests can force several rounds.
+    shard_budget: usize,
 }
 
 impl<'a> Trainer<'a> {
@@ -136,55 +293,16 @@ impl<'a> Trainer<'a> {
         cfg: TrainConfig,
         source: &str,
     ) -> Result<Self> {
-        if pairs.len() < 2 {
-            return Err(Error::data(
-                source,
-                "record 0",
-                "pairs",
-                format!("training needs at least 2 pairs, found {}", pairs.len()),
-            ));
-        }
-        if cfg.epochs == 0 || cfg.batch_size == 0 {
-            return Err(Error::Invalid(
-                "epochs and batch_size must be at least 1".into(),
-            ));
-        }
-        if !(cfg.learning_rate.is_finite() && cfg.learning_rate > 0.0) {
-            return Err(Error::Invalid(format!(
-                "learning rate must be positive, got {}",
-                cfg.learning_rate
-            )));
-        }
-        if cfg.loss == LossKind::Mnrl && cfg.batch_size < 2 {
-            return Err(Error::Invalid(
-                "MNRL needs batch_size ≥ 2 (in-batch negatives)".into(),
-            ));
-        }
-        for (i, p) in pairs.iter().enumerate() {
-            for (field, text) in [("a", &p.a), ("b", &p.b)] {
-                if text.trim().is_empty() {
-                    return Err(Error::data(
-                        source,
-                        format!("record {i}"),
-                        field,
-                        "empty text",
-                    ));
-                }
-            }
-            if cfg.loss == LossKind::Cosine
-                && !(p.label.is_finite() && (0.0..=1.0).contains(&p.label))
-            {
-                return Err(Error::data(
-                    source,
-                    format!("record {i}"),
-                    "label",
-                    format!(
-                        "{} is outside [0, 1] (CosineSimilarityLoss compares it with a cosine)",
-                        p.label
-                    ),
-                ));
-            }
-        }
+        validate_pairs(pairs, &cfg, source)?;
+        // MNRL learns from positives only (the rest of the batch supplies the negatives), so pairs
+        // labelled dissimilar are left out rather than taught as duplicates.
+        let positives: Vec<TrainPair>;
+        let pairs = if cfg.loss == LossKind::Mnrl {
+            positives = pairs.iter().filter(|p| p.label >= 0.5).cloned().collect();
+            &positives[..]
+        } else {
+            pairs
+        };
         let a = pairs
             .iter()
             .map(|p| enc.tokenize(&p.a))
@@ -226,7 +344,10 @@ impl<'a> Trainer<'a> {
         );
         let schedule = WarmupLinear {
             lr: cfg.learning_rate,
-            warmup: cfg.warmup_steps,
+            warmup: match cfg.warmup_ratio {
+                Some(r) => (r * total as f64).ceil() as usize,
+                None => cfg.warmup_steps,
+            },
             total,
         };
         let word = enc
@@ -240,6 +361,7 @@ impl<'a> Trainer<'a> {
         Ok(Trainer {
             word,
             row_of,
+            shard_budget: SHARD_MEMORY_BUDGET,
             enc,
             labels: pairs.iter().map(|p| p.label).collect(),
             cfg,
@@ -258,6 +380,11 @@ impl<'a> Trainer<'a> {
     /// Optimiser steps of the whole run.
     pub fn total_steps(&self) -> usize {
         self.schedule.total
+    }
+
+    /// Pairs trained on per epoch (for MNRL: the positives).
+    pub fn pairs(&self) -> usize {
+        self.labels.len()
     }
 
     /// Optimiser steps done.
@@ -280,25 +407,63 @@ impl<'a> Trainer<'a> {
         Ok(self.opt.sync()?)
     }
 
-    /// Split a batch into shards of about equal token counts (longest pairs first, each to the
-    /// lighter shard): deterministic, and balanced so neither thread waits long for the other.
-    fn shards(&self, idx: &[usize]) -> Vec<Vec<usize>> {
-        let n = if self.cfg.loss == LossKind::Cosine {
-            SHARDS.min(idx.len())
-        } else {
-            1 // MNRL's in-batch negatives couple every pair of the batch.
+    /// Bytes of activations a training forward keeps for backward on one sequence of `len`
+    /// tokens: per layer about a dozen hidden-size vectors and three intermediate-size vectors per
+    /// token, and four heads × len × len attention maps (scores, probabilities, dropout mask,
+    /// dropped probabilities). An estimate, used only to keep shards within the memory budget.
+    fn activation_bytes(&self, len: usize) -> usize {
+        let arch = self.enc.arch();
+        let per_token = arch.hidden_size() * 12 + arch.intermediate_size() * 3;
+        arch.num_layers() * 4 * (len * per_token + 4 * arch.num_heads() * len * len)
+    }
+
+    /// Plan a batch as rounds of shards. A round is [`SHARDS`] shards of about equal cost that run
+    /// in parallel; a batch whose activations would exceed [`SHARD_MEMORY_BUDGET`] per shard is cut
+    /// into several rounds (gradient accumulation), so long tickets at batch 32 fit in memory and run
+    /// fast (one round for 32 pairs of ~256 tokens peaked at 17 GB with MiniLM). The plan depends on the data only, never on the machine, so a seed gives the same run
+    /// everywhere.
+    fn plan(&self, idx: &[usize]) -> Vec<Vec<Vec<usize>>> {
+        let cost = |i: usize| {
+            self.activation_bytes(self.a[i].len()) + self.activation_bytes(self.b[i].len())
         };
         let mut order = idx.to_vec();
-        let cost = |i: usize| self.a[i].len() + self.b[i].len();
-        order.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
-        let mut shards = vec![Vec::new(); n];
-        let mut load = vec![0usize; n];
-        for i in order {
-            let k = (0..n).min_by_key(|&k| load[k]).expect("n >= 1");
-            load[k] += cost(i);
-            shards[k].push(i);
+        // Longest pairs first; ties by index so the order is total.
+        order.sort_by_key(|&i| (std::cmp::Reverse(cost(i)), i));
+        if self.cfg.loss == LossKind::Mnrl {
+            // MNRL's in-batch negatives couple every pair of the batch: one shard.
+            return vec![vec![order]];
         }
-        shards
+        let total: usize = order.iter().map(|&i| cost(i)).sum();
+        let rounds = total
+            .div_ceil(SHARDS * self.shard_budget)
+            .clamp(1, idx.len().div_ceil(SHARDS));
+        // Consecutive runs of the length-sorted pairs: similar lengths share a round (less padding).
+        let target = total.div_ceil(rounds);
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut load = 0;
+        for i in order {
+            if load >= target && groups.len() < rounds {
+                groups.push(Vec::new());
+                load = 0;
+            }
+            load += cost(i);
+            groups.last_mut().expect("non-empty").push(i);
+        }
+        groups
+            .into_iter()
+            .map(|group| {
+                // Each pair to the lighter shard, heaviest first.
+                let n = SHARDS.min(group.len());
+                let mut shards = vec![Vec::new(); n];
+                let mut load = vec![0usize; n];
+                for i in group {
+                    let k = (0..n).min_by_key(|&k| load[k]).expect("n >= 1");
+                    load[k] += cost(i);
+                    shards[k].push(i);
+                }
+                shards
+            })
+            .collect()
     }
 
     /// Forward and backward of one shard: returns its share of the batch loss and its gradients.
@@ -388,30 +553,49 @@ impl<'a> Trainer<'a> {
             }
             None => None,
         };
-        let shards = self.shards(&idx);
+        let plan = self.plan(&idx);
         let seed = self.cfg.seed;
         let step = self.step as u64;
-        let results = {
-            let this = &*self;
-            let rows = sub.as_ref().map(|(_, t, r)| (t, r));
-            crate::parallel::map(
-                &shards.iter().enumerate().collect::<Vec<_>>(),
-                |(k, shard)| {
-                    let shard_seed = seed
-                        ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                        ^ (*k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03);
-                    crate::model::nn::with_dropout_seed(shard_seed, || {
-                        this.shard_step(shard, idx.len(), rows)
-                    })
-                },
-            )
-        };
         let mut value = 0f64;
-        let mut stores = Vec::with_capacity(results.len());
-        for r in results {
-            let (v, g) = r?;
-            value += v;
-            stores.push(g);
+        // One gradient store per parallel shard slot; later rounds add into them.
+        let mut stores: Vec<GradStore> = Vec::new();
+        let mut first_shard = 0;
+        for round in &plan {
+            let results = {
+                let this = &*self;
+                let rows = sub.as_ref().map(|(_, t, r)| (t, r));
+                crate::parallel::map(
+                    &round
+                        .iter()
+                        .enumerate()
+                        .map(|(k, shard)| (first_shard + k, shard))
+                        .collect::<Vec<_>>(),
+                    |(k, shard)| {
+                        let shard_seed = seed
+                            ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                            ^ (*k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03);
+                        crate::model::nn::with_dropout_seed(shard_seed, || {
+                            this.shard_step(shard, idx.len(), rows)
+                        })
+                    },
+                )
+            };
+            first_shard += round.len();
+            for (slot, r) in results.into_iter().enumerate() {
+                let (v, g) = r?;
+                value += v;
+                match stores.get_mut(slot) {
+                    None => stores.push(g),
+                    Some(acc) => {
+                        let mut keys: Vec<&Tensor> =
+                            self.vars.iter().map(|v| v.as_tensor()).collect();
+                        if let Some((_, table, _)) = &sub {
+                            keys.push(table.as_tensor());
+                        }
+                        accumulate(acc, &g, &keys)?;
+                    }
+                }
+            }
         }
         for &id in &uniq {
             self.row_of[id as usize] = u32::MAX;
@@ -533,6 +717,67 @@ mod tests {
         let mnrl = run(7, LossKind::Mnrl);
         assert_eq!(mnrl, run(7, LossKind::Mnrl));
         assert!(mnrl.iter().all(|l| l.is_finite()));
+    }
+
+    /// Gradient accumulation over rounds gives the step one round gives (dropout off: the shards'
+    /// dropout streams differ between plans).
+    #[test]
+    fn rounds_accumulate_to_the_same_step() {
+        let after = |budget: usize| {
+            let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
+            enc.set_dropout(false);
+            let cfg = TrainConfig {
+                batch_size: 6,
+                learning_rate: 1e-2,
+                warmup_steps: 0,
+                ..Default::default()
+            };
+            let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
+            t.shard_budget = budget;
+            let rounds = t.plan(&t.epochs[0][0]).len();
+            let loss = t.step().unwrap().loss;
+            t.sync().unwrap();
+            let flat: Vec<f32> = enc
+                .params()
+                .named_vars()
+                .iter()
+                .flat_map(|(_, v)| {
+                    v.as_tensor()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1::<f32>()
+                        .unwrap()
+                })
+                .collect();
+            (rounds, loss, flat)
+        };
+        let (r1, l1, w1) = after(usize::MAX / 4);
+        let (r3, l3, w3) = after(1);
+        assert_eq!(
+            (r1, r3),
+            (1, 3),
+            "6 pairs: one round, or three rounds of two shards"
+        );
+        assert!((l1 - l3).abs() < 1e-6 * l1.abs().max(1.0), "{l1} vs {l3}");
+        let max_diff = w1
+            .iter()
+            .zip(&w3)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        // AdamW's first step is lr·g/(|g| + eps): about ±lr for every weight whatever the gradient's
+        // size, so a lost or doubled round moves weights by ~1e-2; rounding in tiny gradients (summed
+        // in another order) moves a few by far less.
+        assert!(max_diff < 1e-4, "weights differ by {max_diff}");
+        let moved = w1
+            .iter()
+            .zip(&w3)
+            .filter(|(a, b)| (*a - *b).abs() > 1e-6)
+            .count();
+        assert!(
+            moved * 100 < w1.len(),
+            "{moved} of {} weights differ",
+            w1.len()
+        );
     }
 
     #[test]

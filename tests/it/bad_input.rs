@@ -8,7 +8,7 @@ use ticketsim::SentenceEncoder;
 use crate::{cli, cli_json, temp_dir};
 
 /// Run the CLI; assert failure with exactly one stderr line that contains `needle`.
-fn fails_with(args: &[&str], needle: &str) {
+pub(crate) fn fails_with(args: &[&str], needle: &str) {
     let out = cli().args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{args:?} succeeded");

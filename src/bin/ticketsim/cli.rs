@@ -50,6 +50,8 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         batch_size: usize,
     },
+    /// Fine-tune a model on labelled pairs; keeps the best checkpoint by eval Spearman.
+    Train(Box<crate::train::TrainArgs>),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -161,6 +163,7 @@ pub fn run() -> Result<()> {
             data,
             batch_size,
         } => sts(&model, &data, batch_size),
+        Command::Train(args) => crate::train::train(*args),
         Command::Bench {
             what:
                 Bench::Embed {

@@ -1,0 +1,284 @@
+//! `ticketsim train`: refuses bad data with one clear line, writes a loadable model folder with
+//! training_metadata.json, reruns identically under the same seed; a saved and reloaded model embeds
+//! exactly as the one in memory.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use ticketsim::native::{load_encoder, save_model_dir};
+use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
+use ticketsim::SentenceEncoder;
+
+use crate::bad_input::fails_with;
+use crate::{cli, cli_json, model_dir, temp_dir};
+
+/// Labelled ticket pairs (label 1: same problem).
+fn pairs(n: usize) -> Vec<serde_json::Value> {
+    let topics = [
+        ("vpn drops every hour", "vpn disconnects often"),
+        (
+            "printer offline on floor 3",
+            "cannot print, printer offline",
+        ),
+        ("outlook crashes at start", "email client crash on launch"),
+        ("password expired", "cannot log in, password reset needed"),
+        ("disk full on db01", "database server out of space"),
+    ];
+    (0..n)
+        .map(|i| {
+            let (a, b) = topics[i % topics.len()];
+            let (_, other) = topics[(i + 2) % topics.len()];
+            let similar = i % 2 == 0;
+            serde_json::json!({
+                "text_a": format!("{a} #{i}"),
+                "text_b": if similar { b } else { other },
+                "label": if similar { 1.0 } else { 0.0 },
+            })
+        })
+        .collect()
+}
+
+fn write_json(dir: &Path, name: &str, v: &serde_json::Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.display().to_string()
+}
+
+fn tiny_model(dir: &Path) -> String {
+    let m = dir.join("tiny");
+    save_model_dir(&SentenceEncoder::tiny_random(3, &Device::Cpu).unwrap(), &m).unwrap();
+    m.display().to_string()
+}
+
+#[test]
+fn bad_training_data_is_refused_with_one_line() {
+    let dir = temp_dir("train-bad");
+    let model = tiny_model(&dir);
+    let out = dir.join("out").display().to_string();
+    let run = |data: &str, extra: &[&str], needle: &str| {
+        let mut args = vec!["train", "--model", &model, "--output", &out, "--data", data];
+        args.extend_from_slice(extra);
+        fails_with(&args, needle);
+        assert!(
+            !Path::new(&out).exists(),
+            "a refused run must not create the output"
+        );
+    };
+    let one = write_json(&dir, "one.json", &serde_json::json!(pairs(1)));
+    run(
+        &one,
+        &[],
+        "one.json: record 0: pairs: training needs at least 2 pairs, found 1",
+    );
+    let mut p = pairs(10);
+    p[7]["label"] = serde_json::json!(4.0);
+    let out_of_range = write_json(&dir, "range.json", &serde_json::json!(p));
+    run(
+        &out_of_range,
+        &[],
+        "range.json: record 7: label: 4 is outside [0, 1]",
+    );
+    let few = write_json(&dir, "few.json", &serde_json::json!(pairs(4)));
+    run(
+        &few,
+        &["--eval-split", "0.1"],
+        "few.json: record 0: pairs: eval split is empty",
+    );
+    let empty_eval = write_json(&dir, "empty.json", &serde_json::json!([]));
+    run(
+        &few,
+        &["--eval-data", &empty_eval],
+        "empty.json: record 0: pairs: no pairs",
+    );
+    run(&few, &["--loss", "triplet"], "unknown loss `triplet`");
+    run(
+        &few,
+        &["--eval-split", "1.5"],
+        "eval_split must be between 0 and 1",
+    );
+    let cfg = dir.join("cfg.toml");
+    std::fs::write(&cfg, "epochs = 2\nlearning_rat = 1e-4\n").unwrap();
+    run(
+        &few,
+        &["--config", &cfg.display().to_string()],
+        "cfg.toml: line 2: config: unknown field `learning_rat`",
+    );
+    // A model that cannot take the default 256 tokens says so before training.
+    let out2 = cli()
+        .args(["train", "--model", &model, "--output", &out, "--data", &few])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out2.stderr);
+    assert!(!out2.status.success() && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("max_seq_length 256 must be in 1..=64"),
+        "{err}"
+    );
+}
+
+/// Train the tiny model for 3 epochs; returns the summary and the output folder.
+fn tiny_run(dir: &Path, model: &str, data: &str, tag: &str) -> (serde_json::Value, PathBuf) {
+    let out = dir.join(tag);
+    let v = cli_json(
+        cli()
+            .args(["train", "--model", model, "--data", data, "--output"])
+            .arg(&out)
+            .args([
+                "--epochs",
+                "3",
+                "--batch-size",
+                "4",
+                "--lr",
+                "1e-3",
+                "--warmup-steps",
+                "2",
+                "--max-seq-length",
+                "48",
+                "--patience",
+                "0",
+                "--seed",
+                "5",
+            ]),
+    );
+    (v, out)
+}
+
+#[test]
+fn tiny_run_writes_a_model_folder_and_reruns_identically() {
+    let dir = temp_dir("train-ok");
+    let model = tiny_model(&dir);
+    let data = write_json(
+        &dir,
+        "pairs.json",
+        &serde_json::json!({
+            "positive_pairs": pairs(20).iter().filter(|p| p["label"] == 1.0)
+                .map(|p| [p["text_a"].clone(), p["text_b"].clone()]).collect::<Vec<_>>(),
+            "negative_pairs": pairs(20).iter().filter(|p| p["label"] == 0.0)
+                .map(|p| [p["text_a"].clone(), p["text_b"].clone()]).collect::<Vec<_>>(),
+        }),
+    );
+    let (a, out) = tiny_run(&dir, &model, &data, "a");
+    assert_eq!(a["train_pairs"], 16);
+    assert_eq!(a["eval_pairs"], 4);
+    assert_eq!(a["steps"], 12, "3 epochs of 4 batches");
+    assert_eq!(a["stop_reason"], "completed");
+    let epochs = a["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 4, "base model + 3 epochs");
+    assert!(epochs[1]["train_loss"].as_f64().unwrap() > 0.0);
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "modules.json",
+        "1_Pooling/config.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "training_metadata.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert!(!out.join(".partial").exists());
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("training_metadata.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["config"]["seed"], 5);
+    assert_eq!(meta["config"]["max_seq_length"], 48);
+    assert_eq!(meta["dependencies"]["candle-core"], "0.11.1");
+    assert_eq!(meta["data"][0]["role"], "train");
+    assert_eq!(meta["data"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(meta["epochs"].as_array().unwrap().len(), 4);
+    assert_eq!(meta["best_epoch"], a["best_epoch"]);
+    assert!(meta["peak_memory_bytes"].as_u64().unwrap() > 0);
+    let sbert: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sentence_bert_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(sbert["max_seq_length"], 48);
+    // The kept checkpoint is the best evaluation's.
+    let best = a["best_eval"]["spearman"].as_f64().unwrap();
+    assert!(epochs
+        .iter()
+        .all(|e| e["spearman"].as_f64().unwrap() <= best));
+
+    // Same seed, same data: the same metrics, epoch by epoch, bit for bit.
+    let (b, _) = tiny_run(&dir, &model, &data, "b");
+    let untimed = |v: &serde_json::Value| {
+        let mut e = v["epochs"].clone();
+        for x in e.as_array_mut().unwrap() {
+            x.as_object_mut().unwrap().remove("train_seconds");
+        }
+        e
+    };
+    assert_eq!(untimed(&a), untimed(&b));
+    assert_eq!(a["best_eval"], b["best_eval"]);
+
+    // An existing output folder is not overwritten without --overwrite.
+    fails_with(
+        &[
+            "train",
+            "--model",
+            &model,
+            "--data",
+            &data,
+            "--output",
+            &out.display().to_string(),
+            "--max-seq-length",
+            "48",
+        ],
+        "output folder is not empty",
+    );
+}
+
+/// The real MiniLM after two training steps, saved and loaded back: identical embeddings, and the
+/// weights file keeps the original tensor names.
+#[test]
+fn saved_model_reloads_to_identical_embeddings() {
+    let dir = temp_dir("train-reload");
+    let enc = load_encoder(&model_dir("minilm"), &Device::Cpu).unwrap();
+    let train: Vec<TrainPair> = pairs(8)
+        .iter()
+        .map(|p| TrainPair {
+            a: p["text_a"].as_str().unwrap().into(),
+            b: p["text_b"].as_str().unwrap().into(),
+            label: p["label"].as_f64().unwrap() as f32,
+        })
+        .collect();
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 4,
+        warmup_steps: 0,
+        learning_rate: 1e-4,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(&enc, &train, cfg, "mem").unwrap();
+    while !t.finished() {
+        t.step().unwrap();
+    }
+    let texts = [
+        "VPN drops every hour",
+        "printer offline",
+        "a longer ticket about disk space",
+    ];
+    let before = enc.encode(&texts, 2).unwrap();
+    let out = dir.join("model");
+    save_model_dir(&enc, &out).unwrap();
+    let reloaded = load_encoder(&out, &Device::Cpu).unwrap();
+    assert_eq!(reloaded.encode(&texts, 2).unwrap(), before);
+    let original = load_encoder(&model_dir("minilm"), &Device::Cpu).unwrap();
+    assert_ne!(
+        original.encode(&texts, 2).unwrap(),
+        before,
+        "training changed nothing"
+    );
+    let names = |p: &Path| {
+        let bytes = std::fs::read(p.join("model.safetensors")).unwrap();
+        let mut n: Vec<String> = safetensors::SafeTensors::deserialize(&bytes)
+            .unwrap()
+            .names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&out), names(&model_dir("minilm")));
+}
