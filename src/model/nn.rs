@@ -72,6 +72,9 @@ impl Linear {
             .reshape((rows, in_dim))?
             .matmul(&param(&self.weight, train).t()?)?;
         let y = match &self.bias {
+            Some(b) if y.device().is_cpu() && y.dtype() == candle_core::DType::F32 => {
+                super::kernels::bias_add(&y, &param(b, train))?
+            }
             Some(b) => y.broadcast_add(&param(b, train))?,
             None => y,
         };

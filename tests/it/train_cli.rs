@@ -282,3 +282,63 @@ fn saved_model_reloads_to_identical_embeddings() {
     };
     assert_eq!(names(&out), names(&model_dir("minilm")));
 }
+
+/// Ctrl-C (SIGINT) stops after the current step, keeps the best checkpoint so far, and still prints
+/// the summary and writes the metadata.
+#[test]
+fn interrupt_keeps_the_best_checkpoint() {
+    let dir = temp_dir("train-int");
+    let model = tiny_model(&dir);
+    let data = write_json(&dir, "pairs.json", &serde_json::json!(pairs(40)));
+    let out = dir.join("out");
+    let child = cli()
+        .args(["train", "--model", &model, "--data", &data, "--output"])
+        .arg(&out)
+        .args([
+            "--epochs",
+            "100000",
+            "--batch-size",
+            "4",
+            "--max-seq-length",
+            "48",
+            "--patience",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let meta = out.join("training_metadata.json");
+    let started = std::time::Instant::now();
+    // Wait for two evaluations (base + one epoch) to be on disk.
+    loop {
+        let epochs = std::fs::read(&meta)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map_or(0, |m| m["epochs"].as_array().map_or(0, |e| e.len()));
+        if epochs >= 2 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no epoch finished in 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let res = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{err}");
+    assert!(err.contains("interrupt: stopping after this step"), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(summary["stop_reason"], "interrupted");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    assert_eq!(m["stop_reason"], "interrupted");
+    assert_eq!(m["best_epoch"], summary["best_epoch"]);
+    // The kept folder loads.
+    load_encoder(&out, &Device::Cpu).unwrap();
+}
