@@ -305,9 +305,10 @@ pub fn train(args: TrainArgs) -> Result<()> {
         None => None,
     };
 
+    let mut fit = Fit::new(&enc, &train, eval, cfg.clone(), &data_name)?;
+    // Only a run that has passed every check creates the output folder.
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     install_interrupt_handler();
-    let mut fit = Fit::new(&enc, &train, eval, cfg.clone(), &data_name)?;
     let total_steps = fit.trainer().total_steps();
     let mut progress = Progress::new(total_steps);
     let mut records: Vec<EpochRecord> = Vec::new();
