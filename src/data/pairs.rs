@@ -166,17 +166,7 @@ fn record(item: &Value, file: &str, rec: &str) -> Result<TrainPair> {
     match item {
         Value::Object(o) => {
             let (a, b) = texts(o, file, rec)?;
-            let (field, value) = LABEL_FIELDS
-                .iter()
-                .find_map(|f| o.get(*f).map(|v| (*f, v)))
-                .ok_or_else(|| {
-                    Error::data(
-                        file,
-                        rec,
-                        "label",
-                        format!("missing (one of: {})", LABEL_FIELDS.join(", ")),
-                    )
-                })?;
+            let (field, value) = field(o, &LABEL_FIELDS, file, rec)?;
             Ok(TrainPair {
                 a,
                 b,
@@ -237,19 +227,29 @@ fn from_array<'v>(
     Ok((t(0, "text_a")?, t(1, "text_b")?, arr.get(2)))
 }
 
+/// The first of `names` present in `o`, with its name; missing: an error naming the first spelling.
+fn field<'o>(
+    o: &'o Map<String, Value>,
+    names: &[&'static str],
+    file: &str,
+    rec: &str,
+) -> Result<(&'static str, &'o Value)> {
+    names
+        .iter()
+        .find_map(|f| o.get(*f).map(|v| (*f, v)))
+        .ok_or_else(|| {
+            Error::data(
+                file,
+                rec,
+                names[0],
+                format!("missing (one of: {})", names.join(", ")),
+            )
+        })
+}
+
 fn texts(o: &Map<String, Value>, file: &str, rec: &str) -> Result<(String, String)> {
-    let get = |names: &[&str]| -> Result<String> {
-        let (field, v) = names
-            .iter()
-            .find_map(|f| o.get(*f).map(|v| (*f, v)))
-            .ok_or_else(|| {
-                Error::data(
-                    file,
-                    rec,
-                    names[0],
-                    format!("missing (one of: {})", names.join(", ")),
-                )
-            })?;
+    let get = |names: &[&'static str]| -> Result<String> {
+        let (field, v) = field(o, names, file, rec)?;
         match v {
             Value::String(s) => Ok(s.clone()),
             other => Err(Error::data(
