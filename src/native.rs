@@ -85,8 +85,17 @@ pub fn read_model_dir(dir: &Path) -> Result<ModelFiles> {
 
 /// Load an encoder from a folder; errors name the file inside the folder.
 pub fn load_encoder(dir: &Path, device: &Device) -> Result<SentenceEncoder> {
-    let files = read_model_dir(dir)?;
-    SentenceEncoder::load(&files, device).map_err(|e| match e {
+    encoder_from_files(dir, &read_model_dir(dir)?, device)
+}
+
+/// Load an encoder from files already read from `dir` (by [`read_model_dir`]), e.g. when the
+/// caller also hashes them; errors name the file inside the folder.
+pub fn encoder_from_files(
+    dir: &Path,
+    files: &ModelFiles,
+    device: &Device,
+) -> Result<SentenceEncoder> {
+    SentenceEncoder::load(files, device).map_err(|e| match e {
         Error::Model { file, msg } => Error::Model {
             file: dir.join(file).display().to_string(),
             msg,

@@ -215,7 +215,16 @@ fn from_array<'v>(
             ),
         ));
     }
-    let t = |i: usize, field: &str| match &arr[i] {
+    Ok((
+        string(&arr[0], file, rec, "text_a")?,
+        string(&arr[1], file, rec, "text_b")?,
+        arr.get(2),
+    ))
+}
+
+/// A text field's string, or an error naming the field and what was found instead.
+fn string(v: &Value, file: &str, rec: &str, field: &str) -> Result<String> {
+    match v {
         Value::String(s) => Ok(s.clone()),
         other => Err(Error::data(
             file,
@@ -223,8 +232,7 @@ fn from_array<'v>(
             field,
             format!("expected a string, found {}", kind(other)),
         )),
-    };
-    Ok((t(0, "text_a")?, t(1, "text_b")?, arr.get(2)))
+    }
 }
 
 /// The first of `names` present in `o`, with its name; missing: an error naming the first spelling.
@@ -250,15 +258,7 @@ fn field<'o>(
 fn texts(o: &Map<String, Value>, file: &str, rec: &str) -> Result<(String, String)> {
     let get = |names: &[&'static str]| -> Result<String> {
         let (field, v) = field(o, names, file, rec)?;
-        match v {
-            Value::String(s) => Ok(s.clone()),
-            other => Err(Error::data(
-                file,
-                rec,
-                field,
-                format!("expected a string, found {}", kind(other)),
-            )),
-        }
+        string(v, file, rec, field)
     };
     Ok((get(&TEXT_A_FIELDS)?, get(&TEXT_B_FIELDS)?))
 }

@@ -35,14 +35,19 @@ impl EvalMetrics {
     }
 }
 
-/// Cosine similarity of every pair's two embeddings.
-pub fn pair_cosines(enc: &SentenceEncoder, pairs: &[TrainPair]) -> Result<Vec<f64>> {
+/// Cosine similarity of every pair's two embeddings (both texts of all pairs encoded together, in
+/// batches of `batch_size`).
+pub fn pair_cosines(
+    enc: &SentenceEncoder,
+    pairs: &[(&str, &str)],
+    batch_size: usize,
+) -> Result<Vec<f64>> {
     let texts: Vec<&str> = pairs
         .iter()
-        .map(|p| p.a.as_str())
-        .chain(pairs.iter().map(|p| p.b.as_str()))
+        .map(|p| p.0)
+        .chain(pairs.iter().map(|p| p.1))
         .collect();
-    let embs = enc.encode(&texts, EVAL_BATCH)?;
+    let embs = enc.encode(&texts, batch_size)?;
     let n = pairs.len();
     Ok((0..n)
         .map(|i| cosine(&embs[i], &embs[n + i]) as f64)
@@ -54,7 +59,8 @@ pub fn evaluate(enc: &SentenceEncoder, pairs: &[TrainPair]) -> Result<EvalMetric
     if pairs.is_empty() {
         return Err(Error::Invalid("evaluation needs at least one pair".into()));
     }
-    let sims = pair_cosines(enc, pairs)?;
+    let texts: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+    let sims = pair_cosines(enc, &texts, EVAL_BATCH)?;
     let labels: Vec<f64> = pairs.iter().map(|p| p.label as f64).collect();
     let finite = |x: f64| x.is_finite().then_some(x);
     let binary = labels.iter().all(|&l| l == 0.0 || l == 1.0);

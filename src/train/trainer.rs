@@ -560,6 +560,11 @@ impl<'a> Trainer<'a> {
         // One gradient store per parallel shard slot; later rounds add into them.
         let mut stores: Vec<GradStore> = Vec::new();
         let mut first_shard = 0;
+        // The tensors whose gradients later rounds add in: every weight, and the sparse sub-table.
+        let mut keys: Vec<&Tensor> = self.vars.iter().map(|v| v.as_tensor()).collect();
+        if let Some((_, table, _)) = &sub {
+            keys.push(table.as_tensor());
+        }
         for round in &plan {
             let results = {
                 let this = &*self;
@@ -586,14 +591,7 @@ impl<'a> Trainer<'a> {
                 value += v;
                 match stores.get_mut(slot) {
                     None => stores.push(g),
-                    Some(acc) => {
-                        let mut keys: Vec<&Tensor> =
-                            self.vars.iter().map(|v| v.as_tensor()).collect();
-                        if let Some((_, table, _)) = &sub {
-                            keys.push(table.as_tensor());
-                        }
-                        accumulate(acc, &g, &keys)?;
-                    }
+                    Some(acc) => accumulate(acc, &g, &keys)?,
                 }
             }
         }

@@ -13,8 +13,9 @@ use ticketsim::data::parse_text_list;
 use ticketsim::data::sts::{parse_sts, ScoredPair};
 use ticketsim::metrics::{pearson, spearman};
 use ticketsim::native::{load_encoder, read_file, resolve_model, KNOWN_MODELS};
+use ticketsim::train::eval::pair_cosines;
 use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
-use ticketsim::{cosine, SentenceEncoder};
+use ticketsim::SentenceEncoder;
 
 /// Fine-tune and evaluate sentence-embedding models for IT-ticket similarity.
 #[derive(Parser, Debug)]
@@ -259,26 +260,16 @@ fn embed(model: &str, input: Option<&Path>, batch_size: usize) -> Result<()> {
 fn sts(model: &str, data: &Path, batch_size: usize) -> Result<()> {
     let pairs = parse_sts(&read_file(data)?, &data.display().to_string())?;
     let enc = load(model)?;
-    let texts: Vec<&str> = pairs
-        .iter()
-        .map(|p| p.a.as_str())
-        .chain(pairs.iter().map(|p| p.b.as_str()))
-        .collect();
     let t = Instant::now();
-    let embs = enc.encode(&texts, batch_size)?;
+    let (pearson, spearman) = sts_eval(&enc, &pairs, batch_size)?;
     eprintln!(
         "encoded {} sentences in {:.2}s",
-        texts.len(),
+        2 * pairs.len(),
         t.elapsed().as_secs_f64()
     );
-    let n = pairs.len();
-    let sims: Vec<f64> = (0..n)
-        .map(|i| cosine(&embs[i], &embs[n + i]) as f64)
-        .collect();
-    let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
     println!(
         "{}",
-        json!({ "pairs": n, "pearson": pearson(&sims, &gold), "spearman": spearman(&sims, &gold) })
+        json!({ "pairs": pairs.len(), "pearson": pearson, "spearman": spearman })
     );
     Ok(())
 }
@@ -380,18 +371,11 @@ fn bench_embed(
     Ok(())
 }
 
-/// Cosine Pearson and Spearman of an encoder on scored pairs (the EmbeddingSimilarityEvaluator).
-fn sts_eval(enc: &SentenceEncoder, pairs: &[ScoredPair]) -> Result<(f64, f64)> {
-    let texts: Vec<&str> = pairs
-        .iter()
-        .map(|p| p.a.as_str())
-        .chain(pairs.iter().map(|p| p.b.as_str()))
-        .collect();
-    let embs = enc.encode(&texts, 32)?;
-    let n = pairs.len();
-    let sims: Vec<f64> = (0..n)
-        .map(|i| cosine(&embs[i], &embs[n + i]) as f64)
-        .collect();
+/// Cosine Pearson and Spearman of an encoder on scored pairs (the EmbeddingSimilarityEvaluator,
+/// on the raw scores).
+fn sts_eval(enc: &SentenceEncoder, pairs: &[ScoredPair], batch_size: usize) -> Result<(f64, f64)> {
+    let texts: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+    let sims = pair_cosines(enc, &texts, batch_size)?;
     let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
     Ok((pearson(&sims, &gold), spearman(&sims, &gold)))
 }
@@ -413,7 +397,7 @@ fn bench_train(
         if dev.is_empty() {
             return Ok(None);
         }
-        Ok(Some(sts_eval(enc, &dev)?))
+        Ok(Some(sts_eval(enc, &dev, 32)?))
     };
     let train: Vec<TrainPair> = all
         .iter()

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use ticketsim::data::pairs::parse_training_pairs;
 use ticketsim::native::{
-    load_encoder, peak_memory_bytes, read_file, resolve_model, save_model_dir_atomic,
+    encoder_from_files, load_encoder, peak_memory_bytes, read_file, read_model_dir, resolve_model,
+    save_model_dir_atomic,
 };
 use ticketsim::train::eval::evaluate;
 use ticketsim::train::fit::{split_eval, EpochMetrics, Fit, FitEvent, StopReason};
@@ -282,11 +283,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
 
     let model_dir = resolve_model(&args.model);
     let t = Instant::now();
-    let mut enc = load_encoder(&model_dir, &candle_core::Device::Cpu)?;
+    let files = read_model_dir(&model_dir)?;
+    let weights_sha256 = sha256_hex(&files.weights);
+    let mut enc = encoder_from_files(&model_dir, &files, &candle_core::Device::Cpu)?;
+    drop(files);
     enc.set_max_seq_length(cfg.max_seq_length)?;
     let base = BaseModel {
         source: args.model.clone(),
-        weights_sha256: sha256_hex(&read_file(&model_dir.join("model.safetensors"))?),
+        weights_sha256,
         info: enc.info(),
     };
     eprintln!(
