@@ -1,6 +1,11 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
 
+pub mod generate;
+pub mod incidents;
+pub mod load;
 pub mod pairs;
+pub mod relationships;
+pub mod split;
 pub mod sts;
 
 use crate::error::{Error, Result};

@@ -53,6 +53,13 @@ enum Command {
     },
     /// Fine-tune a model on labelled pairs; keeps the best checkpoint by eval Spearman.
     Train(Box<crate::train::TrainArgs>),
+    /// Evaluate a model on labelled pairs: metrics.json, charts (SVG) and a self-contained report.html.
+    Eval(crate::eval::EvalArgs),
+    /// Generate training and relationship pairs from an incident export.
+    Pairs(crate::pairs::PairsArgs),
+    /// Write the synthetic ITSM sample data set (the files in data/) from its seed.
+    #[command(hide = true)]
+    SampleData(crate::sample_data::SampleDataArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -165,6 +172,9 @@ pub fn run() -> Result<()> {
             batch_size,
         } => sts(&model, &data, batch_size),
         Command::Train(args) => crate::train::train(*args),
+        Command::Eval(args) => crate::eval::run(args),
+        Command::Pairs(args) => crate::pairs::run(args),
+        Command::SampleData(args) => crate::sample_data::run(args),
         Command::Bench {
             what:
                 Bench::Embed {

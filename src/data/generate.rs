@@ -1,0 +1,1 @@
+//! Pair generation from incidents (in progress).

@@ -1,0 +1,144 @@
+//! What every loader shares: strict vs skip mode, the reasons a record is skipped, and the report
+//! that says how many records were kept and why the others were not.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// How a loader treats a bad record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Skip bad records, count them by reason and keep going (the default: one typo in a 5,000-row
+    /// export should not stop the work).
+    #[default]
+    Skip,
+    /// Fail on the first bad record with an error naming the file, record and field.
+    Strict,
+}
+
+/// Why a record was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A text field is empty or only whitespace.
+    EmptyText,
+    /// No label / relationship field, or it is empty.
+    MissingLabel,
+    /// A label that is not in the range the file type allows (e.g. similarity outside [0, 1]).
+    LabelOutOfRange,
+    /// A relationship name other than duplicate / causal / related / none (or their synonyms).
+    UnknownRelationship,
+    /// The record's bytes are not valid UTF-8.
+    NotUtf8,
+    /// The same record (or, for incidents, the same id) appeared earlier in the file.
+    DuplicateRow,
+    /// The record cannot be read at all: wrong type, missing required field, broken JSON line or
+    /// CSV row with the wrong number of fields.
+    Malformed,
+}
+
+impl SkipReason {
+    /// Every reason, in report order.
+    pub const ALL: [SkipReason; 7] = [
+        SkipReason::EmptyText,
+        SkipReason::MissingLabel,
+        SkipReason::LabelOutOfRange,
+        SkipReason::UnknownRelationship,
+        SkipReason::NotUtf8,
+        SkipReason::DuplicateRow,
+        SkipReason::Malformed,
+    ];
+
+    /// A short human phrase, e.g. "empty text".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            SkipReason::EmptyText => "empty text",
+            SkipReason::MissingLabel => "missing label",
+            SkipReason::LabelOutOfRange => "label out of range",
+            SkipReason::UnknownRelationship => "unknown relationship",
+            SkipReason::NotUtf8 => "not UTF-8",
+            SkipReason::DuplicateRow => "duplicate row",
+            SkipReason::Malformed => "malformed",
+        }
+    }
+}
+
+/// A skipped record: why, and the full error (file, record, field, message).
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    /// The category, for counting.
+    pub reason: SkipReason,
+    /// The one-line message, as strict mode would have failed with.
+    pub message: String,
+}
+
+/// What a loader read, kept and skipped.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadReport {
+    /// The file, as the user named it.
+    pub file: String,
+    /// The format detected from the content: `json`, `jsonl`, `csv`, `tsv`, `sts`, `training_pairs`.
+    pub format: String,
+    /// Records seen (kept + skipped).
+    pub read: usize,
+    /// Records kept.
+    pub kept: usize,
+    /// Skipped records by reason.
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// The first few skipped records of each reason (at most [`LoadReport::EXAMPLES_PER_REASON`]),
+    /// with the message that names the record and field.
+    pub examples: Vec<Skipped>,
+    /// Remarks that are not errors (e.g. "no category column: hard negatives are not possible").
+    pub notes: Vec<String>,
+}
+
+impl LoadReport {
+    /// How many skipped records of each reason keep their full message.
+    pub const EXAMPLES_PER_REASON: usize = 3;
+
+    /// Total records skipped.
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+
+    /// Count a skipped record; keep its message when it is among the first of its reason.
+    pub fn skip(&mut self, reason: SkipReason, error: &Error) {
+        let n = self.skipped.entry(reason).or_insert(0);
+        *n += 1;
+        if *n <= Self::EXAMPLES_PER_REASON {
+            self.examples.push(Skipped {
+                reason,
+                message: error.to_string(),
+            });
+        }
+    }
+
+    /// One line: "kept 280 of 300 records; skipped 20 (12 empty text, 8 duplicate row)".
+    pub fn summary(&self) -> String {
+        let mut s = format!("{}: kept {} of {} records", self.file, self.kept, self.read);
+        if self.skipped_total() > 0 {
+            let parts: Vec<String> = SkipReason::ALL
+                .iter()
+                .filter_map(|r| self.skipped.get(r).map(|n| format!("{n} {}", r.phrase())))
+                .collect();
+            s.push_str(&format!(
+                "; skipped {} ({})",
+                self.skipped_total(),
+                parts.join(", ")
+            ));
+        }
+        s
+    }
+}
+
+/// Records a loader returns with its report.
+#[derive(Clone, Debug)]
+pub struct Loaded<T> {
+    /// The good records, in file order.
+    pub records: Vec<T>,
+    /// Counts of what was read, kept and skipped.
+    pub report: LoadReport,
+}
