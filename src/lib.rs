@@ -18,6 +18,7 @@ pub mod model;
 pub mod parallel;
 pub mod pooling;
 pub mod reference;
+pub mod report;
 pub mod rng;
 pub mod tokenize;
 pub mod train;

@@ -164,7 +164,7 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> f64 {
 }
 
 /// Binary classification figures at one threshold.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThresholdMetrics {
     /// Pairs with score ≥ threshold are flagged positive.
     pub threshold: f64,
