@@ -726,17 +726,17 @@ pub fn threshold_chart<DB: DrawingBackend>(
         Ticks::Plain,
         Ticks::Plain,
     )?;
-    let line = |f: fn(&ThresholdMetrics) -> f64| -> Vec<(f64, f64)> {
+    let line = |f: &dyn Fn(&ThresholdMetrics) -> f64| -> Vec<(f64, f64)> {
         points.iter().map(|m| (m.threshold, f(m))).collect()
     };
-    let curves: [(fn(&ThresholdMetrics) -> f64, RGBColor, u32); 3] = [
-        (|m| m.precision, PALETTE[0], 2),
-        (|m| m.recall, PALETTE[1], 2),
-        (|m| m.f1, PALETTE[2], 3),
+    let curves = [
+        (line(&|m| m.precision), PALETTE[0], 2),
+        (line(&|m| m.recall), PALETTE[1], 2),
+        (line(&|m| m.f1), PALETTE[2], 3),
     ];
-    for (f, colour, width) in curves {
+    for (pts, colour, width) in curves {
         chart
-            .draw_series(LineSeries::new(line(f), colour.stroke_width(width)))
+            .draw_series(LineSeries::new(pts, colour.stroke_width(width)))
             .drawn()?;
     }
     if let Some(t) = chosen {
@@ -1026,7 +1026,8 @@ pub fn epoch_metrics_chart<DB: DrawingBackend>(
         ("Pearson", |m| m.eval.pearson, PALETTE[1]),
         ("ROC-AUC", |m| m.eval.roc_auc, PALETTE[2]),
     ];
-    let present: Vec<(&str, Vec<(f64, f64)>, RGBColor)> = metrics
+    type Line<'n> = (&'n str, Vec<(f64, f64)>, RGBColor);
+    let present: Vec<Line> = metrics
         .iter()
         .map(|&(name, get, colour)| {
             let pts = epochs

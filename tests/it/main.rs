@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod determinism;
+mod eval_cli;
 mod gradients;
 mod parity;
 mod train_cli;
