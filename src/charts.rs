@@ -24,7 +24,7 @@ use crate::train::fit::EpochMetrics;
 
 /// The smallest drawing area (pixels) a chart accepts; below this the axes and labels cannot be laid
 /// out without overlapping.
-pub const MIN_SIZE: (u32, u32) = (240, 180);
+pub const MIN_SIZE: (u32, u32) = (320, 240);
 
 /// Series colours: the Okabe–Ito palette, distinguishable with the common colour-vision deficiencies.
 pub const PALETTE: [RGBColor; 7] = [
@@ -44,10 +44,38 @@ const INK: RGBColor = RGBColor(30, 30, 30);
 const FAINT_GRID: RGBColor = RGBColor(238, 238, 238);
 const GRID: RGBColor = RGBColor(215, 215, 215);
 
-// Font sizes in plotters' units (the SVG backend writes size / 1.24 as the CSS font-size).
+// Font sizes in plotters' units (the SVG backend writes size / 1.24 as the CSS font-size) for a
+// chart of the report's size; smaller areas scale them down (see `Layout`).
 const TITLE_SIZE: f64 = 22.0;
 const LABEL_SIZE: f64 = 17.0;
 const TICK_SIZE: f64 = 15.0;
+const FULL_SIZE: (f64, f64) = (760.0, 500.0);
+
+/// Sizes of text and spacing for one chart: full size at 760 × 500 px and up, shrinking with the
+/// area down to 70% so that a small canvas keeps the proportions of the large chart.
+#[derive(Clone, Copy)]
+struct Layout {
+    scale: f64,
+}
+
+impl Layout {
+    fn of<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Self {
+        let (w, h) = area.dim_in_pixel();
+        Layout {
+            scale: (w as f64 / FULL_SIZE.0)
+                .min(h as f64 / FULL_SIZE.1)
+                .clamp(0.7, 1.0),
+        }
+    }
+
+    fn font(self, size: f64) -> TextStyle<'static> {
+        text(size * self.scale)
+    }
+
+    fn px(self, size: f64) -> i32 {
+        (size * self.scale).round() as i32
+    }
+}
 
 /// Draw into `area`, turning plotters' error into the library's.
 trait Drawn<T> {
@@ -178,16 +206,18 @@ fn item(label: impl Into<String>, swatch: Swatch) -> LegendItem {
     }
 }
 
-const SWATCH_WIDTH: i32 = 28;
-const LEGEND_ROW: i32 = 24;
+const SWATCH_WIDTH: f64 = 28.0;
+const LEGEND_ROW: f64 = 24.0;
+const LEGEND_GAP: f64 = 22.0;
 
 /// Fill the area, draw the title and the legend rows under it, and return the area left for the
-/// plot. Checks the size first, so no chart lays out into negative space.
+/// plot with the layout to draw it in. Checks the size first, so no chart lays out into negative
+/// space.
 fn frame<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     legend: &[LegendItem],
-) -> Result<DrawingArea<DB, Shift>> {
+) -> Result<(DrawingArea<DB, Shift>, Layout)> {
     let (w, h) = area.dim_in_pixel();
     if w < MIN_SIZE.0 || h < MIN_SIZE.1 {
         return Err(Error::Invalid(format!(
@@ -195,22 +225,24 @@ fn frame<DB: DrawingBackend>(
             MIN_SIZE.0, MIN_SIZE.1
         )));
     }
+    let l = Layout::of(area);
     area.fill(&WHITE).drawn()?;
-    let title_style = text(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
-    area.draw_text(title, &title_style, (w as i32 / 2, 10))
+    let title_style = l.font(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw_text(title, &title_style, (w as i32 / 2, l.px(10.0)))
         .drawn()?;
-    let mut y = 10 + TITLE_SIZE as i32 + 10;
+    let mut y = l.px(10.0 + TITLE_SIZE + 10.0);
 
     // Greedy rows: as many entries as fit the width, each row centred.
-    let label_style = text(LABEL_SIZE);
+    let label_style = l.font(LABEL_SIZE);
+    let (swatch, gap) = (l.px(SWATCH_WIDTH), l.px(LEGEND_GAP));
     let mut rows: Vec<Vec<(&LegendItem, i32)>> = Vec::new();
     let mut row_width = 0;
-    let avail = w as i32 - 40;
+    let avail = w as i32 - l.px(40.0);
     for it in legend {
         let (tw, _) = area.estimate_text_size(&it.label, &label_style).drawn()?;
-        let iw = SWATCH_WIDTH + 6 + tw as i32;
+        let iw = swatch + 6 + tw as i32;
         let gap = if rows.last().is_some_and(|r| !r.is_empty()) {
-            22
+            gap
         } else {
             0
         };
@@ -226,22 +258,22 @@ fn frame<DB: DrawingBackend>(
         }
     }
     for row in &rows {
-        let total: i32 = row.iter().map(|(_, iw)| iw).sum::<i32>() + 22 * (row.len() as i32 - 1);
+        let total: i32 = row.iter().map(|(_, iw)| iw).sum::<i32>() + gap * (row.len() as i32 - 1);
         let mut x = (w as i32 - total).max(0) / 2;
-        let mid = y + LEGEND_ROW / 2;
+        let mid = y + l.px(LEGEND_ROW) / 2;
         for (it, iw) in row {
-            draw_swatch(area, it.swatch, x, mid)?;
+            draw_swatch(area, it.swatch, x, mid, swatch)?;
             area.draw_text(
                 &it.label,
                 &label_style.pos(Pos::new(HPos::Left, VPos::Center)),
-                (x + SWATCH_WIDTH + 6, mid),
+                (x + swatch + 6, mid),
             )
             .drawn()?;
-            x += iw + 22;
+            x += iw + gap;
         }
-        y += LEGEND_ROW;
+        y += l.px(LEGEND_ROW);
     }
-    Ok(area.split_vertically(y + 6).1)
+    Ok((area.split_vertically(y + 6).1, l))
 }
 
 fn draw_swatch<DB: DrawingBackend>(
@@ -249,8 +281,9 @@ fn draw_swatch<DB: DrawingBackend>(
     swatch: Swatch,
     x: i32,
     mid: i32,
+    width: i32,
 ) -> Result<()> {
-    let ends = [(x, mid), (x + SWATCH_WIDTH, mid)];
+    let ends = [(x, mid), (x + width, mid)];
     match swatch {
         Swatch::Line(c, width) => area
             .draw(&PathElement::new(ends, c.stroke_width(width)))
@@ -260,12 +293,12 @@ fn draw_swatch<DB: DrawingBackend>(
             .drawn(),
         Swatch::Bar(c) => area
             .draw(&Rectangle::new(
-                [(x + 4, mid - 7), (x + SWATCH_WIDTH - 4, mid + 7)],
+                [(x + 4, mid - width / 4), (x + width - 4, mid + width / 4)],
                 c.filled(),
             ))
             .drawn(),
         Swatch::Marker(c) => area
-            .draw(&Circle::new((x + SWATCH_WIDTH / 2, mid), 5, c.filled()))
+            .draw(&Circle::new((x + width / 2, mid), width / 5, c.filled()))
             .drawn(),
     }
 }
@@ -278,9 +311,9 @@ pub fn message_chart<DB: DrawingBackend>(
     title: &str,
     message: &str,
 ) -> Result<()> {
-    let plot = frame(area, title, &[])?;
+    let (plot, l) = frame(area, title, &[])?;
     let (w, h) = plot.dim_in_pixel();
-    let style = text(LABEL_SIZE).color(&REFERENCE);
+    let style = l.font(LABEL_SIZE).color(&REFERENCE);
     let mut lines: Vec<String> = Vec::new();
     for word in message.split_whitespace() {
         let candidate = match lines.last() {
@@ -294,7 +327,7 @@ pub fn message_chart<DB: DrawingBackend>(
             None => lines.push(candidate),
         }
     }
-    let line_h = LABEL_SIZE as i32 + 6;
+    let line_h = l.px(LABEL_SIZE + 6.0);
     let top = h as i32 / 2 - line_h * lines.len() as i32 / 2;
     for (i, l) in lines.iter().enumerate() {
         plot.draw_text(
@@ -314,8 +347,10 @@ pub fn message_chart<DB: DrawingBackend>(
 type F64Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Axes over `x` × `y` with light grid lines and labelled axes.
+#[allow(clippy::too_many_arguments)]
 fn axes<'a, DB: DrawingBackend>(
     plot: &'a DrawingArea<DB, Shift>,
+    l: Layout,
     x: (f64, f64),
     y: (f64, f64),
     x_desc: &str,
@@ -323,28 +358,34 @@ fn axes<'a, DB: DrawingBackend>(
     x_format: Ticks,
     y_format: Ticks,
 ) -> Result<F64Chart<'a, DB>> {
+    let (w, h) = plot.dim_in_pixel();
     let mut chart = ChartBuilder::on(plot)
-        .margin_left(8)
-        .margin_right(26)
+        .margin_left(l.px(8.0))
+        .margin_right(l.px(26.0))
         .margin_top(4)
         .margin_bottom(4)
-        .x_label_area_size(52)
-        .y_label_area_size(70)
+        .x_label_area_size(l.px(52.0))
+        .y_label_area_size(l.px(70.0))
         .build_cartesian_2d(x.0..x.1, y.0..y.1)
         .drawn()?;
+    // Room for each tick label: about 70 px across, 32 px up.
+    let (x_ticks, y_ticks) = (
+        (w as usize / 70).clamp(3, 11),
+        (h as usize / 32).clamp(3, 11),
+    );
     let x_fmt = |v: &f64| x_format.label(*v);
     let y_fmt = |v: &f64| y_format.label(*v);
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style(text(TICK_SIZE))
-        .axis_desc_style(text(LABEL_SIZE))
+        .label_style(l.font(TICK_SIZE))
+        .axis_desc_style(l.font(LABEL_SIZE))
         .light_line_style(FAINT_GRID)
         .bold_line_style(GRID)
         .axis_style(INK.stroke_width(1))
-        .x_labels(11)
-        .y_labels(11)
+        .x_labels(x_ticks)
+        .y_labels(y_ticks)
         .max_light_lines(1)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
@@ -429,7 +470,7 @@ pub fn similarity_histogram<DB: DrawingBackend>(
     if let Some(t) = threshold {
         legend.push(item(format!("threshold {}", tick(t)), Swatch::Dashed(INK)));
     }
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let top = (0..bins)
         .map(|i| share(hist.positives[i], n_pos).max(share(hist.negatives[i], n_neg)))
         .fold(0.0, f64::max);
@@ -442,6 +483,7 @@ pub fn similarity_histogram<DB: DrawingBackend>(
     }
     let mut chart = axes(
         &plot,
+        l,
         (x0, x1),
         (0.0, y_max),
         "cosine similarity",
@@ -534,9 +576,10 @@ pub fn roc_chart<DB: DrawingBackend>(
         })
         .collect();
     legend.push(item("chance (AUC 0.5)", Swatch::Dashed(REFERENCE)));
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let mut chart = axes(
         &plot,
+        l,
         (0.0, 1.0),
         (0.0, 1.005),
         "false-positive rate (negatives flagged)",
@@ -624,9 +667,10 @@ pub fn pr_chart<DB: DrawingBackend>(
             Swatch::Dashed(REFERENCE),
         ));
     }
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let mut chart = axes(
         &plot,
+        l,
         (0.0, 1.0),
         (0.0, 1.02),
         "recall (positives flagged)",
@@ -649,15 +693,7 @@ pub fn pr_chart<DB: DrawingBackend>(
         if !drawable(s.recall, s.precision) {
             continue;
         }
-        // Step after each point (matplotlib's steps-post): precision p[i] holds from recall r[i]
-        // to r[i + 1].
-        let mut points = Vec::with_capacity(2 * s.recall.len());
-        for k in 0..s.recall.len() {
-            if k > 0 {
-                points.push((s.recall[k], s.precision[k - 1]));
-            }
-            points.push((s.recall[k], s.precision[k]));
-        }
+        let points = pr_steps(s.recall, s.precision);
         chart
             .draw_series(LineSeries::new(
                 points,
@@ -666,6 +702,26 @@ pub fn pr_chart<DB: DrawingBackend>(
             .drawn()?;
     }
     Ok(())
+}
+
+/// The vertices of a precision–recall step line. Of a run of points at the same recall (negatives
+/// added, no positive), only the last — the highest threshold — counts in the average precision;
+/// the others would draw as downward teeth without area, so they are left out. Each kept point's
+/// precision then holds until the next point's recall (matplotlib's steps-post), and the area under
+/// the steps is the average precision.
+fn pr_steps(recall: &[f64], precision: &[f64]) -> Vec<(f64, f64)> {
+    let kept: Vec<(f64, f64)> = (0..recall.len().min(precision.len()))
+        .filter(|&k| k + 1 == recall.len() || recall[k + 1] != recall[k])
+        .map(|k| (recall[k], precision[k]))
+        .collect();
+    let mut points = Vec::with_capacity(2 * kept.len());
+    for (k, &(r, p)) in kept.iter().enumerate() {
+        if k > 0 {
+            points.push((r, kept[k - 1].1));
+        }
+        points.push((r, p));
+    }
+    points
 }
 
 /// Precision, recall and F1 against the threshold (flag a pair when its score ≥ the threshold),
@@ -703,7 +759,7 @@ pub fn threshold_chart<DB: DrawingBackend>(
     if let Some(t) = chosen {
         legend.push(item(format!("chosen {}", tick(t)), Swatch::Dashed(INK)));
     }
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let (mut x0, mut x1) = points
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
@@ -719,6 +775,7 @@ pub fn threshold_chart<DB: DrawingBackend>(
     }
     let mut chart = axes(
         &plot,
+        l,
         (x0, x1),
         (0.0, 1.02),
         "threshold (flag pairs with cosine ≥ threshold)",
@@ -796,22 +853,26 @@ pub fn confusion_matrix_chart<DB: DrawingBackend, S: AsRef<str>>(
                 .join("/")
         )));
     }
-    let plot = frame(area, title, &[])?;
+    let (plot, l) = frame(area, title, &[])?;
     let (w, h) = plot.dim_in_pixel();
-    let label_style = text(LABEL_SIZE);
+    let label_style = l.font(LABEL_SIZE);
+    let tick_style = l.font(TICK_SIZE);
+    // Row labels get at most 28% of the width; longer names are shortened with an ellipsis.
+    let max_label_w = w as i32 * 28 / 100;
+    let mut row_labels = Vec::with_capacity(n);
     let mut label_w = 0;
-    for l in labels {
-        label_w = label_w.max(plot.estimate_text_size(l.as_ref(), &label_style).drawn()?.0 as i32);
+    for name in labels {
+        let fitted = fit_text(&plot, name.as_ref(), &label_style, max_label_w)?;
+        label_w = label_w.max(plot.estimate_text_size(&fitted, &label_style).drawn()?.0 as i32);
+        row_labels.push(fitted);
     }
-    let support_w = plot
-        .estimate_text_size("n = 00000", &text(TICK_SIZE))
-        .drawn()?
-        .0 as i32;
+    let support_w = plot.estimate_text_size("n = 00000", &tick_style).drawn()?.0 as i32;
+    let label_h = l.px(LABEL_SIZE);
     // Left: the rotated "true class" title and the row labels; right: each row's support; bottom:
     // column labels and the "predicted class" title.
-    let left = 12 + LABEL_SIZE as i32 + 10 + label_w + 10;
-    let right = support_w + 16;
-    let bottom = LABEL_SIZE as i32 * 2 + 26;
+    let left = l.px(12.0) + label_h + l.px(10.0) + label_w + l.px(10.0);
+    let right = support_w + l.px(16.0);
+    let bottom = 2 * label_h + l.px(26.0);
     let side = (w as i32 - left - right).min(h as i32 - bottom - 6);
     if side < 24 * n as i32 {
         return Err(Error::Invalid(format!(
@@ -822,13 +883,9 @@ pub fn confusion_matrix_chart<DB: DrawingBackend, S: AsRef<str>>(
     let cell = side / n as i32;
     let x0 = left + (w as i32 - left - right - cell * n as i32) / 2;
     let y0 = 4;
-    let count_size = (cell as f64 / 4.0).clamp(TICK_SIZE, 30.0);
+    let count_size = (cell as f64 / 4.0).clamp(TICK_SIZE * l.scale, 30.0);
     // Small cells show the count alone; the row share needs room for "100.0%".
-    let show_share = plot
-        .estimate_text_size("100.0%", &text(TICK_SIZE))
-        .drawn()?
-        .0 as i32
-        <= cell - 8;
+    let show_share = plot.estimate_text_size("100.0%", &tick_style).drawn()?.0 as i32 <= cell - 8;
     for (r, row) in matrix.iter().enumerate() {
         let support: usize = row.iter().sum();
         for (c, &count) in row.iter().enumerate() {
@@ -883,7 +940,7 @@ pub fn confusion_matrix_chart<DB: DrawingBackend, S: AsRef<str>>(
             };
             plot.draw_text(
                 &pct,
-                &text(TICK_SIZE)
+                &tick_style
                     .color(&ink)
                     .pos(Pos::new(HPos::Center, VPos::Top)),
                 (centre.0, centre.1 + 6),
@@ -892,46 +949,66 @@ pub fn confusion_matrix_chart<DB: DrawingBackend, S: AsRef<str>>(
         }
         let cy = y0 + r as i32 * cell + cell / 2;
         plot.draw_text(
-            labels[r].as_ref(),
+            &row_labels[r],
             &label_style.pos(Pos::new(HPos::Right, VPos::Center)),
-            (x0 - 10, cy),
+            (x0 - l.px(10.0), cy),
         )
         .drawn()?;
         plot.draw_text(
             &format!("n = {support}"),
-            &text(TICK_SIZE)
+            &tick_style
                 .color(&REFERENCE)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
-            (x0 + n as i32 * cell + 8, cy),
+            (x0 + n as i32 * cell + l.px(8.0), cy),
         )
         .drawn()?;
     }
     let grid_bottom = y0 + n as i32 * cell;
-    for (c, l) in labels.iter().enumerate() {
+    for (c, name) in labels.iter().enumerate() {
+        let fitted = fit_text(&plot, name.as_ref(), &label_style, cell - 6)?;
         plot.draw_text(
-            l.as_ref(),
+            &fitted,
             &label_style.pos(Pos::new(HPos::Center, VPos::Top)),
-            (x0 + c as i32 * cell + cell / 2, grid_bottom + 8),
+            (x0 + c as i32 * cell + cell / 2, grid_bottom + l.px(8.0)),
         )
         .drawn()?;
     }
     plot.draw_text(
         "predicted class",
-        &text(LABEL_SIZE).pos(Pos::new(HPos::Center, VPos::Top)),
-        (
-            x0 + n as i32 * cell / 2,
-            grid_bottom + 14 + LABEL_SIZE as i32,
-        ),
+        &label_style.pos(Pos::new(HPos::Center, VPos::Top)),
+        (x0 + n as i32 * cell / 2, grid_bottom + l.px(14.0) + label_h),
     )
     .drawn()?;
     plot.draw_text(
         "true class",
-        &text(LABEL_SIZE)
+        &label_style
             .transform(FontTransform::Rotate270)
             .pos(Pos::new(HPos::Center, VPos::Top)),
-        (12, y0 + n as i32 * cell / 2),
+        (l.px(12.0), y0 + n as i32 * cell / 2),
     )
     .drawn()
+}
+
+/// `text` as it fits in `max_width` pixels: whole, or cut with an ellipsis ("dupl…").
+fn fit_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_width: i32,
+) -> Result<String> {
+    let width =
+        |t: &str| -> Result<i32> { Ok(area.estimate_text_size(t, style).drawn()?.0 as i32) };
+    if width(text)? <= max_width {
+        return Ok(text.to_string());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let cut: String = chars[..keep].iter().chain(['…'].iter()).collect();
+        if width(&cut)? <= max_width {
+            return Ok(cut);
+        }
+    }
+    Ok("…".to_string())
 }
 
 /// Value range of `values` padded by 5% (at least ±0.05), for an axis.
@@ -969,7 +1046,7 @@ pub fn loss_chart<DB: DrawingBackend>(
             Swatch::Line(PALETTE[0], 3),
         ));
     }
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let (s0, s1) = points
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
@@ -983,6 +1060,7 @@ pub fn loss_chart<DB: DrawingBackend>(
     };
     let mut chart = axes(
         &plot,
+        l,
         (s0, s1.max(s0 + 1.0)),
         (y0, y1),
         "optimiser step",
@@ -1049,7 +1127,7 @@ pub fn epoch_metrics_chart<DB: DrawingBackend>(
         .iter()
         .map(|(name, _, colour)| item(*name, Swatch::Line(*colour, 3)))
         .collect();
-    let plot = frame(area, title, &legend)?;
+    let (plot, l) = frame(area, title, &legend)?;
     let last = epochs.iter().map(|m| m.epoch).max().unwrap_or(0).max(1) as f64;
     let (y0, y1) = padded(
         present
@@ -1059,6 +1137,7 @@ pub fn epoch_metrics_chart<DB: DrawingBackend>(
     .unwrap_or((0.0, 1.0));
     let mut chart = axes(
         &plot,
+        l,
         (-0.2, last + 0.2),
         (y0.max(-1.0), y1.min(1.0)),
         "epoch (0 = before training)",
@@ -1277,7 +1356,8 @@ mod tests {
         ] {
             assert!(has_text(&s, t), "`{t}` missing: {:?}", texts(&s));
         }
-        // The steps: every point but the first adds a corner, so 2n − 1 vertices.
+        // The steps: one point per distinct recall (the sklearn curve has 9 points at 5 recalls,
+        // 1 four times and 0.75 twice), each but the first adding a corner: 2 × 5 − 1 vertices.
         let line = s
             .lines()
             .find(|l| {
@@ -1287,7 +1367,12 @@ mod tests {
                     && l.matches(',').count() > 2
             })
             .unwrap();
-        assert_eq!(line.matches(',').count(), 2 * c.recall.len() - 1);
+        assert_eq!(line.matches(',').count(), 9);
+
+        // The area under the steps is the average precision.
+        let steps = pr_steps(&c.recall, &c.precision);
+        let area: f64 = steps.windows(2).map(|w| (w[0].0 - w[1].0) * w[0].1).sum();
+        assert!((area - crate::metrics::average_precision(&SCORES, &IS_POS)).abs() < 1e-12);
 
         let none = precision_recall_curve(&[0.1, 0.2], &[false, false]);
         let s = svg(|a| {
@@ -1463,6 +1548,19 @@ mod tests {
         })
         .unwrap();
         to_svg(w, h, |a| loss_chart(a, &[(1, 0.5), (2, 0.4)], "Loss")).unwrap();
+        // Class names wider than a small cell are shortened, never drawn over each other.
+        let labels = ["duplicate", "causal", "related", "none"];
+        let m4 = vec![vec![1, 0, 0, 0]; 4];
+        let s = to_svg(w, h, |a| confusion_matrix_chart(a, &m4, &labels, "CM")).unwrap();
+        assert!(
+            texts(&s).iter().any(|t| t.ends_with('…')),
+            "{:?}",
+            texts(&s)
+        );
+        assert!(
+            has_text(&s, "none") && has_text(&s, "duplicate"),
+            "row labels fit"
+        );
         // Names are text, never markup.
         let s = svg(|a| {
             roc_chart(
