@@ -4,6 +4,7 @@ pub mod generate;
 pub mod incidents;
 pub mod load;
 pub mod pairs;
+pub(crate) mod records;
 pub mod relationships;
 pub mod split;
 pub mod sts;
