@@ -5,6 +5,7 @@
 mod bad_input;
 mod determinism;
 mod gradients;
+mod pairs_cli;
 mod parity;
 mod train_cli;
 mod train_step;
