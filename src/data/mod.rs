@@ -1,5 +1,7 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
 
+#[cfg(test)]
+mod fuzz;
 pub mod generate;
 pub mod incidents;
 pub mod load;

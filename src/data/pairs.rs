@@ -467,4 +467,75 @@ mod tests {
         assert!(e(b"just some text").contains("not a recognised pairs file"));
         assert!(e(b"[{\"a\": \"\xff\"}]").contains("UTF-8"));
     }
+
+    #[test]
+    fn csv_with_header_and_skip_mode() {
+        let csv = b"Text A,Text B,Label\n\
+                    \"vpn, down\",vpn broken,1\n\
+                    printer,password,0\n\
+                    ,password,0\n\
+                    a,b,\n\
+                    a,b,4\n\
+                    a,\xffb,1\n\
+                    vpn broken,\"vpn, down\",1\n\
+                    a,b,high\n\
+                    a,b,0.5,extra\n";
+        let l = load_training_pairs(csv, "p.csv", Mode::Skip).unwrap();
+        assert_eq!(labels(&l.records), vec![1.0, 0.0]);
+        assert_eq!(l.records[0].a, "vpn, down");
+        let r = &l.report;
+        assert_eq!((r.format.as_str(), r.read, r.kept), ("csv", 9, 2));
+        for (reason, n) in [
+            (SkipReason::EmptyText, 1),
+            (SkipReason::MissingLabel, 1),
+            (SkipReason::LabelOutOfRange, 1),
+            (SkipReason::NotUtf8, 1),
+            (SkipReason::DuplicateRow, 1),
+            (SkipReason::Malformed, 2),
+        ] {
+            assert_eq!(r.skipped.get(&reason), Some(&n), "{reason:?}: {r:?}");
+        }
+        let msgs: Vec<&str> = r.examples.iter().map(|s| s.message.as_str()).collect();
+        assert!(
+            msgs.contains(&"p.csv: line 4: text_a: empty text"),
+            "{msgs:?}"
+        );
+        assert!(msgs.contains(&"p.csv: line 5: label: empty"), "{msgs:?}");
+        assert!(
+            msgs.contains(
+                &"p.csv: line 6: label: 4 is outside [0, 1] (a 0–5 STS score? divide by 5)"
+            ),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&"p.csv: line 8: record: repeats line 2"),
+            "{msgs:?}"
+        );
+        assert_eq!(
+            r.summary(),
+            "p.csv: kept 2 of 9 records; skipped 7 (1 empty text, 1 missing label, 1 label out of \
+             range, 1 not UTF-8, 1 duplicate row, 2 malformed)"
+        );
+        let e = load_training_pairs(csv, "p.csv", Mode::Strict).unwrap_err();
+        assert_eq!(e.to_string(), "p.csv: line 4: text_a: empty text");
+
+        // TSV, and the seeds' shape in skip mode.
+        let tsv = b"sentence1\tsentence2\tscore\nx\ty\t0.5\n";
+        assert_eq!(
+            labels(&parse_training_pairs(tsv, "p.tsv").unwrap()),
+            vec![0.5]
+        );
+        let seeds = br#"{"positive_pairs": [["a", "b"], ["a", ""], ["b", "a"]], "negative_pairs": [["a", "b"]]}"#;
+        let l = load_training_pairs(seeds, "t.json", Mode::Skip).unwrap();
+        assert_eq!(labels(&l.records), vec![1.0, 0.0]);
+        assert_eq!(l.report.skipped_total(), 2);
+        // STS: scores outside 0–5 are out of range, and lines are counted like the other formats.
+        let sts = b"g\tf\t2012\t1\t5.0\tA.\tB.\ng\tf\t2012\t2\t7\tA.\tC.\n";
+        let l = load_training_pairs(sts, "s.tsv", Mode::Skip).unwrap();
+        assert_eq!(l.report.skipped[&SkipReason::LabelOutOfRange], 1);
+        assert_eq!(
+            l.report.examples[0].message,
+            "s.tsv: line 2: score (column 5): 7 is outside [0, 5]"
+        );
+    }
 }
