@@ -257,6 +257,9 @@ impl UnionFind {
     }
 }
 
+/// Two item indices.
+type IndexPair = (usize, usize);
+
 /// A pair of item indices in canonical (unordered) form.
 fn unordered(a: usize, b: usize) -> (usize, usize) {
     (a.min(b), a.max(b))
@@ -547,7 +550,6 @@ impl Ctx<'_> {
     /// About `wanted` negatives among `members`: `hard_negative_fraction` of them hard where a
     /// category passes the guard, the rest random; none repeats a text pair in `taken`. Returns
     /// (hard, random) as item-index pairs.
-    #[allow(clippy::type_complexity)]
     fn negatives(
         &self,
         members: &[usize],
@@ -555,7 +557,7 @@ impl Ctx<'_> {
         taken: &mut BTreeSet<(usize, usize)>,
         rng: &mut Rng,
         notes: &mut SideNotes,
-    ) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+    ) -> (Vec<IndexPair>, Vec<IndexPair>) {
         notes.negatives_wanted = wanted;
         if members.len() < 2 || wanted == 0 {
             return (Vec::new(), Vec::new());

@@ -107,11 +107,13 @@ pub fn stratified_split(
     // Largest remainder, within the bounds: hand out the missing items to the classes furthest
     // below their quota, or take the surplus (created by the ≥ 1 floor) from the classes furthest
     // above it. `t` lies between the bounds' sums, so every pass moves at least one item and the
-    // loops end.
+    // loops end. Equal remainders favour the smaller class: one more eval example matters most to
+    // the class that has the fewest.
     let mut order: Vec<usize> = (0..groups.len()).collect();
     order.sort_by(|&x, &y| {
         (quota[y] - take[y] as f64)
             .total_cmp(&(quota[x] - take[x] as f64))
+            .then(groups[x].len().cmp(&groups[y].len()))
             .then(x.cmp(&y))
     });
     let mut total: usize = take.iter().sum();
@@ -346,6 +348,10 @@ mod tests {
         // The rare class still gets one even when its quota rounds to 0: 0.05 × 5 = 0.25.
         let (_, ev) = stratified_split(&classes, 0.05, 5).unwrap();
         assert_eq!(count(&classes, &ev, 2), 1);
+        // A tie of remainders (6 of 24 at 0.25: quotas 1.5 and 4.5) goes to the smaller class.
+        let tie: Vec<usize> = (0..24).map(|i| usize::from(i % 4 == 0)).collect();
+        let (_, ev) = stratified_split(&tie, 0.25, 1).unwrap();
+        assert_eq!((count(&tie, &ev, 1), count(&tie, &ev, 0)), (2, 4));
         assert_ne!(
             stratified_split(&classes, 0.2, 5).unwrap().1,
             stratified_split(&classes, 0.2, 6).unwrap().1

@@ -166,9 +166,12 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A row of the count table: its label and how to read it from a side's counts.
+type Row = (&'static str, fn(&SideCounts) -> usize);
+
 /// The per-class counts of both sides as an aligned text table.
 fn table(g: &GeneratedPairs) -> String {
-    let rows: [(&str, fn(&SideCounts) -> usize); 13] = [
+    let rows: [Row; 13] = [
         ("incidents", |c| c.incidents),
         ("clusters", |c| c.clusters),
         ("training pairs", |c| c.positives + c.negatives),
