@@ -6,6 +6,7 @@ mod bad_input;
 mod determinism;
 mod gradients;
 mod parity;
+mod sample_data;
 mod train_cli;
 mod train_step;
 
