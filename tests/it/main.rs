@@ -7,6 +7,7 @@ mod determinism;
 mod gradients;
 mod pairs_cli;
 mod parity;
+mod sample_data;
 mod train_cli;
 mod train_step;
 
