@@ -389,3 +389,33 @@ fn pairs_needs_two_incidents() {
     );
     assert!(!Path::new(&out).exists());
 }
+
+#[test]
+fn pairs_from_the_sample_incidents() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.csv");
+    let dir = temp_dir("pairs-sample");
+    let (summary, stderr) = run_pairs(&input, &dir, &[]);
+    assert!(stderr.contains("kept 400 of 400 records"), "{stderr}");
+    // Every class on both sides: a split that would leave one out of eval is redrawn (at most 10
+    // draws), and this export has enough clusters of each class.
+    for side in ["train", "eval"] {
+        for class in [
+            "positives",
+            "hard_negatives",
+            "random_negatives",
+            "duplicate",
+            "causal",
+            "related",
+            "none",
+        ] {
+            assert!(
+                summary[side][class].as_u64().unwrap() > 0,
+                "{side} {class}: {summary}"
+            );
+        }
+    }
+    let train_texts = texts_of(&dir, "training_pairs.json", "relationship_pairs.json");
+    let eval_texts = texts_of(&dir, "eval_pairs.json", "relationship_eval_pairs.json");
+    let leaked: Vec<&String> = train_texts.intersection(&eval_texts).collect();
+    assert!(leaked.is_empty(), "in both train and eval: {leaked:?}");
+}
