@@ -3,7 +3,7 @@
 //! it next to the file that was dropped.
 
 /// Everything that can go wrong in the library.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// A model folder or one of its files is missing, unreadable or inconsistent.
     #[error("{file}: {msg}")]

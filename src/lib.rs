@@ -10,6 +10,7 @@
 //! same folder format — checked against reference outputs of the real library in the tests.
 
 pub mod charts;
+pub mod classify;
 pub mod data;
 pub mod encoder;
 pub mod error;

@@ -142,3 +142,94 @@ pub struct Loaded<T> {
     /// Counts of what was read, kept and skipped.
     pub report: LoadReport,
 }
+
+/// Gathers a loader's records: counts and skips bad ones (or fails on the first, in strict mode) and
+/// drops repeats of an earlier record by key.
+pub(crate) struct Collector<T, K> {
+    mode: Mode,
+    report: LoadReport,
+    records: Vec<T>,
+    /// Each kept record's key and where it was, so a repeat can say which record it repeats.
+    seen: std::collections::HashMap<K, String>,
+}
+
+impl<T, K: std::hash::Hash + Eq> Collector<T, K> {
+    /// An empty collector for `file`, whose content was read as `format`.
+    pub(crate) fn new(file: &str, format: &str, mode: Mode) -> Self {
+        Collector {
+            mode,
+            report: LoadReport {
+                file: file.to_string(),
+                format: format.to_string(),
+                ..LoadReport::default()
+            },
+            records: Vec::new(),
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Take one record's outcome. In strict mode the first bad record is the error.
+    pub(crate) fn push(
+        &mut self,
+        loc: &str,
+        outcome: std::result::Result<(T, K), (SkipReason, Error)>,
+    ) -> crate::error::Result<()> {
+        self.report.read += 1;
+        let bad = match outcome {
+            Ok((record, key)) => match self.seen.get(&key) {
+                None => {
+                    self.seen.insert(key, loc.to_string());
+                    self.records.push(record);
+                    self.report.kept += 1;
+                    return Ok(());
+                }
+                Some(first) => (
+                    SkipReason::DuplicateRow,
+                    Error::data(&self.report.file, loc, "record", format!("repeats {first}")),
+                ),
+            },
+            Err(bad) => bad,
+        };
+        match self.mode {
+            Mode::Strict => Err(bad.1),
+            Mode::Skip => {
+                self.report.skip(bad.0, &bad.1);
+                Ok(())
+            }
+        }
+    }
+
+    /// Add a note to the report.
+    pub(crate) fn note(&mut self, note: impl Into<String>) {
+        self.report.notes.push(note.into());
+    }
+
+    /// The records and report; an error when nothing usable was found (`what` names the records,
+    /// e.g. "pairs"), quoting the first skipped record's message so the cause is visible.
+    pub(crate) fn finish(self, what: &str) -> crate::error::Result<Loaded<T>> {
+        if self.records.is_empty() {
+            let file = self.report.file.clone();
+            let msg = if self.report.read == 0 {
+                format!("no {what} in file")
+            } else {
+                let first = self
+                    .report
+                    .examples
+                    .first()
+                    .map(|s| format!("; first: {}", s.message))
+                    .unwrap_or_default();
+                format!(
+                    "no usable {what}: {}{first}",
+                    self.report
+                        .summary()
+                        .trim_start_matches(&format!("{file}: "))
+                )
+            };
+            return Err(Error::data(file, "record 0", what, msg));
+        }
+        Ok(Loaded {
+            records: self.records,
+            report: self.report,
+        })
+    }
+}

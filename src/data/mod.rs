@@ -1,9 +1,12 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
 
+#[cfg(test)]
+mod fuzz;
 pub mod generate;
 pub mod incidents;
 pub mod load;
 pub mod pairs;
+pub(crate) mod records;
 pub mod relationships;
 pub mod split;
 pub mod sts;

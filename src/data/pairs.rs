@@ -3,16 +3,21 @@
 //! Accepted shapes (detected from the content, not the file name):
 //! - the seeds' `training_pairs.json`: `{"positive_pairs": [...], "negative_pairs": [...]}`, each
 //!   item `[a, b]` or an object with two text fields; positives get label 1, negatives 0;
-//! - a JSON list of objects (or of `[a, b, label]` arrays), or JSON Lines (one object per line);
-//! - an STS-benchmark TSV (`genre, file, year, id, score, sentence1, sentence2`): label = score / 5.
+//! - a JSON list of objects (or of `[a, b, label]` arrays), also wrapped as `{"pairs": [...]}` /
+//!   `{"records": [...]}`; JSON Lines (one object per line);
+//! - CSV or TSV (or `;`-separated) with a header row naming the fields, RFC 4180 quoting;
+//! - an STS-benchmark TSV (`genre, file, year, id, score, sentence1, sentence2`, no header):
+//!   label = score / 5.
 //!
-//! Object field names, in the spellings people use: texts `text1`/`text2`, `text_a`/`text_b`,
-//! `ticket_a`/`ticket_b`, `sentence1`/`sentence2`, `a`/`b`; label `label`, `score` or `similarity`
-//! (a number, a numeric string or a boolean). Other fields (ids, sources) are ignored. Labels are
-//! taken as written — a label outside [0, 1] is reported by the trainer, never silently rescaled.
+//! Field names, in the spellings people use (case, spaces and dashes do not matter): texts
+//! `text1`/`text2`, `text_a`/`text_b`, `ticket_a`/`ticket_b`, `sentence1`/`sentence2`, `a`/`b`; label
+//! `label`, `score` or `similarity` (a number, a numeric string or a boolean). Other fields (ids,
+//! sources) are ignored. Labels must lie in [0, 1]: a 0–5 score is reported, never silently rescaled.
 
 use serde_json::{Map, Value};
 
+use super::load::{Collector, Loaded, Mode, SkipReason};
+use super::records::{self, kind, lookup, Raw};
 use crate::error::{Error, Result};
 use crate::train::trainer::TrainPair;
 
@@ -23,191 +28,275 @@ pub const TEXT_B_FIELDS: [&str; 5] = ["text2", "text_b", "ticket_b", "sentence2"
 /// See [`TEXT_A_FIELDS`].
 pub const LABEL_FIELDS: [&str; 3] = ["label", "score", "similarity"];
 
-/// Parse training pairs from any of the accepted shapes. Errors name `file`, the record and the
-/// field; an input without a single pair is an error.
+/// A record that is skipped (skip mode) or fails the load (strict mode).
+type Bad = (SkipReason, Error);
+
+/// Parse training pairs strictly: the first bad record is the error. See [`load_training_pairs`].
 pub fn parse_training_pairs(bytes: &[u8], file: &str) -> Result<Vec<TrainPair>> {
-    let text = super::decode_utf8(bytes, file)?;
-    let text = text.trim_start_matches('\u{feff}');
-    let trimmed = text.trim_start();
-    let pairs = if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(v) => from_json(v, file)?,
-            // Several objects one after the other: JSON Lines.
-            Err(e) if trimmed.starts_with('{') && e.is_data() | e.is_syntax() => {
-                from_json_lines(text, file)?
-            }
-            Err(e) => {
-                return Err(Error::data(
-                    file,
-                    format!("line {}", e.line()),
-                    "json",
-                    format!("not valid JSON ({e})"),
-                ))
+    Ok(load_training_pairs(bytes, file, Mode::Strict)?.records)
+}
+
+/// Load training pairs from any of the accepted shapes. In [`Mode::Skip`] bad records (empty texts,
+/// missing or out-of-range labels, unreadable rows, repeats of an earlier pair) are counted in the
+/// report; in [`Mode::Strict`] the first one is the error. A file without a single usable pair is an
+/// error either way.
+pub fn load_training_pairs(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
+    if looks_like_sts(bytes) {
+        return load_sts(bytes, file, mode);
+    }
+    let raw = records::read(bytes, file)?;
+    if let Some(obj) = &raw.top_object {
+        if obj.contains_key("positive_pairs") || obj.contains_key("negative_pairs") {
+            return load_seeds(obj, file, mode);
+        }
+        if raw.records.len() == 1 && raw.records[0].loc == "line 1" {
+            if let Raw::Object(o) = &raw.records[0].raw {
+                if lookup(o, &TEXT_A_FIELDS).is_none() {
+                    return Err(Error::data(
+                        file,
+                        "record 0",
+                        "positive_pairs",
+                        format!(
+                            "a JSON object must have positive_pairs / negative_pairs, or a list \
+                             of pairs under `pairs` or `records` (found keys: {})",
+                            o.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
             }
         }
-    } else if looks_like_sts(text) {
-        super::sts::parse_sts(bytes, file)?
-            .into_iter()
-            .map(|p| TrainPair {
-                a: p.a,
-                b: p.b,
-                label: (p.score / 5.0) as f32,
-            })
-            .collect()
-    } else {
+    }
+    if matches!(raw.format, records::Format::Delimited(_))
+        && !raw
+            .columns
+            .iter()
+            .any(|c| TEXT_A_FIELDS.contains(&c.as_str()))
+    {
         return Err(Error::data(
             file,
             "line 1",
-            "format",
-            "not a recognised pairs file: expected JSON (training_pairs.json or a list of objects), \
-             JSON Lines, or an STS-benchmark TSV",
+            "header",
+            format!(
+                "not a recognised pairs file: expected JSON (training_pairs.json or a list of \
+                 objects), JSON Lines, CSV/TSV with a header naming the texts ({} / {}) and the \
+                 label ({}), or an STS-benchmark TSV; the first line has: {}",
+                TEXT_A_FIELDS.join(", "),
+                TEXT_B_FIELDS.join(", "),
+                LABEL_FIELDS.join(", "),
+                raw.columns.join(", ")
+            ),
         ));
-    };
-    if pairs.is_empty() {
-        return Err(Error::data(file, "record 0", "pairs", "no pairs in file"));
     }
-    Ok(pairs)
+    let mut c = Collector::new(file, raw.format.name(), mode);
+    for rec in raw.records {
+        let outcome = labelled(rec.raw, file, &rec.loc).map(keyed);
+        c.push(&rec.loc, outcome)?;
+    }
+    c.finish("pairs")
+}
+
+/// Repeats are the same two texts (in either order) with the same label.
+fn keyed(p: TrainPair) -> (TrainPair, (String, String, u32)) {
+    let (x, y) = if p.a <= p.b {
+        (p.a.clone(), p.b.clone())
+    } else {
+        (p.b.clone(), p.a.clone())
+    };
+    let key = (x, y, p.label.to_bits());
+    (p, key)
 }
 
 /// An STS TSV: the first non-blank line has ≥ 7 tab-separated fields with a number in the fifth.
-fn looks_like_sts(text: &str) -> bool {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
+fn looks_like_sts(bytes: &[u8]) -> bool {
+    bytes
+        .split(|&b| b == b'\n')
+        .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
         .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            f.len() >= 7 && f[4].trim().parse::<f64>().is_ok()
+            let f: Vec<&[u8]> = l.split(|&b| b == b'\t').collect();
+            f.len() >= 7
+                && std::str::from_utf8(f[4])
+                    .ok()
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .is_some()
         })
         .unwrap_or(false)
 }
 
-fn from_json(v: Value, file: &str) -> Result<Vec<TrainPair>> {
-    match v {
-        Value::Object(obj)
-            if obj.contains_key("positive_pairs") || obj.contains_key("negative_pairs") =>
-        {
-            let mut out = Vec::new();
-            for (key, label) in [("positive_pairs", 1.0), ("negative_pairs", 0.0)] {
-                let items = match obj.get(key) {
-                    None | Some(Value::Null) => continue,
-                    Some(Value::Array(items)) => items,
-                    Some(other) => {
-                        return Err(Error::data(
-                            file,
-                            key,
-                            key,
-                            format!("expected a list of pairs, found {}", kind(other)),
-                        ))
-                    }
-                };
-                for (i, item) in items.iter().enumerate() {
-                    let rec = format!("{key}[{i}]");
-                    let (a, b) = match item {
-                        Value::Array(_) => {
-                            let (a, b, _) = from_array(item, file, &rec)?;
-                            (a, b)
-                        }
-                        Value::Object(o) => texts(o, file, &rec)?,
-                        other => {
-                            return Err(Error::data(
-                                file,
-                                rec,
-                                "pair",
-                                format!(
-                                    "expected [text_a, text_b] or an object, found {}",
-                                    kind(other)
-                                ),
-                            ))
-                        }
-                    };
-                    out.push(TrainPair { a, b, label });
-                }
-            }
-            Ok(out)
-        }
-        Value::Object(obj) => Err(Error::data(
-            file,
-            "record 0",
-            "positive_pairs",
-            format!(
-                "a JSON object must have positive_pairs / negative_pairs (found keys: {})",
-                obj.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        )),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| record(item, file, &format!("record {i}")))
-            .collect(),
-        other => Err(Error::data(
-            file,
-            "record 0",
-            "json",
-            format!("expected a list or an object, found {}", kind(&other)),
-        )),
-    }
-}
-
-fn from_json_lines(text: &str, file: &str) -> Result<Vec<TrainPair>> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+/// STS-benchmark TSV, line by line (see [`super::sts`]); label = score / 5.
+fn load_sts(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
+    let mut c = Collector::new(file, "sts", mode);
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let rec = format!("line {}", i + 1);
-        let v: Value = serde_json::from_str(line)
-            .map_err(|e| Error::data(file, &rec, "json", format!("not valid JSON ({e})")))?;
-        out.push(record(&v, file, &rec)?);
+        let loc = format!("line {}", i + 1);
+        let outcome = sts_line(line, file, &loc).map(keyed);
+        c.push(&loc, outcome)?;
     }
-    Ok(out)
+    c.finish("pairs")
 }
 
-/// One labelled record: an object or `[a, b, label]`.
-fn record(item: &Value, file: &str, rec: &str) -> Result<TrainPair> {
-    match item {
-        Value::Object(o) => {
-            let (a, b) = texts(o, file, rec)?;
-            let (field, value) = field(o, &LABEL_FIELDS, file, rec)?;
-            Ok(TrainPair {
-                a,
-                b,
-                label: label(value, file, rec, field)?,
-            })
+fn sts_line(line: &[u8], file: &str, loc: &str) -> std::result::Result<TrainPair, Bad> {
+    let line = std::str::from_utf8(line).map_err(|e| {
+        (
+            SkipReason::NotUtf8,
+            Error::data(
+                file,
+                loc,
+                "text",
+                format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to()),
+            ),
+        )
+    })?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let f: Vec<&str> = line.split('\t').collect();
+    if f.len() < 7 {
+        return Err((
+            SkipReason::Malformed,
+            Error::data(
+                file,
+                loc,
+                "columns",
+                format!(
+                    "expected at least 7 tab-separated fields, found {}",
+                    f.len()
+                ),
+            ),
+        ));
+    }
+    let field = "score (column 5)";
+    let score: f64 = match f[4].trim() {
+        "" => {
+            return Err((
+                SkipReason::MissingLabel,
+                Error::data(file, loc, field, "empty"),
+            ))
         }
-        Value::Array(_) => {
-            let (a, b, l) = from_array(item, file, rec)?;
-            let l = l.ok_or_else(|| {
-                Error::data(
+        s => s.parse().map_err(|_| {
+            (
+                SkipReason::Malformed,
+                Error::data(file, loc, field, format!("`{s}` is not a number")),
+            )
+        })?,
+    };
+    if !(0.0..=5.0).contains(&score) {
+        return Err((
+            SkipReason::LabelOutOfRange,
+            Error::data(file, loc, field, format!("{score} is outside [0, 5]")),
+        ));
+    }
+    let a = non_empty(f[5], file, loc, "sentence1 (column 6)")?;
+    let b = non_empty(f[6], file, loc, "sentence2 (column 7)")?;
+    Ok(TrainPair {
+        a,
+        b,
+        label: (score / 5.0) as f32,
+    })
+}
+
+/// The seeds' `{"positive_pairs": [...], "negative_pairs": [...]}`.
+fn load_seeds(obj: &Map<String, Value>, file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
+    let mut c = Collector::new(file, "training_pairs", mode);
+    for (key, label) in [("positive_pairs", 1.0), ("negative_pairs", 0.0)] {
+        let items = match obj.get(key) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(Error::data(
                     file,
-                    rec,
-                    "label",
-                    "missing: expected [text_a, text_b, label]",
-                )
-            })?;
-            Ok(TrainPair {
-                a,
-                b,
-                label: label(l, file, rec, "label")?,
-            })
+                    key,
+                    key,
+                    format!("expected a list of pairs, found {}", kind(other)),
+                ))
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            let loc = format!("{key}[{i}]");
+            let outcome =
+                seed_item(item, file, &loc).map(|(a, b)| keyed(TrainPair { a, b, label }));
+            c.push(&loc, outcome)?;
         }
-        other => Err(Error::data(
+    }
+    c.finish("pairs")
+}
+
+fn seed_item(item: &Value, file: &str, loc: &str) -> std::result::Result<(String, String), Bad> {
+    match item {
+        Value::Array(arr) => {
+            let (a, b, _) = from_array(arr, file, loc)?;
+            Ok((a, b))
+        }
+        Value::Object(o) => texts(o, file, loc),
+        other => Err(malformed(
             file,
-            rec,
+            loc,
             "pair",
-            format!("expected an object, found {}", kind(other)),
+            format!(
+                "expected [text_a, text_b] or an object, found {}",
+                kind(other)
+            ),
         )),
     }
+}
+
+/// One labelled record: an object (JSON, JSON Lines, CSV row) or `[a, b, label]`.
+fn labelled(raw: Raw, file: &str, loc: &str) -> std::result::Result<TrainPair, Bad> {
+    match raw {
+        Raw::Bad(reason, e) => Err((reason, e)),
+        Raw::Object(o) => {
+            let (a, b) = texts(&o, file, loc)?;
+            let (field, value) = lookup(&o, &LABEL_FIELDS).ok_or_else(|| {
+                (
+                    SkipReason::MissingLabel,
+                    Error::data(
+                        file,
+                        loc,
+                        "label",
+                        format!("missing (one of: {})", LABEL_FIELDS.join(", ")),
+                    ),
+                )
+            })?;
+            let label = label(value, file, loc, field)?;
+            Ok(TrainPair { a, b, label })
+        }
+        Raw::Array(arr) => {
+            let (a, b, l) = from_array(&arr, file, loc)?;
+            let l = l.ok_or_else(|| {
+                (
+                    SkipReason::MissingLabel,
+                    Error::data(
+                        file,
+                        loc,
+                        "label",
+                        "missing: expected [text_a, text_b, label]",
+                    ),
+                )
+            })?;
+            let label = label(l, file, loc, "label")?;
+            Ok(TrainPair { a, b, label })
+        }
+        Raw::Other(v) => Err(malformed(
+            file,
+            loc,
+            "pair",
+            format!("expected an object, found {}", kind(&v)),
+        )),
+    }
+}
+
+fn malformed(file: &str, loc: &str, field: &str, msg: String) -> Bad {
+    (SkipReason::Malformed, Error::data(file, loc, field, msg))
 }
 
 fn from_array<'v>(
-    item: &'v Value,
+    arr: &'v [Value],
     file: &str,
-    rec: &str,
-) -> Result<(String, String, Option<&'v Value>)> {
-    let arr = item.as_array().expect("caller checked");
+    loc: &str,
+) -> std::result::Result<(String, String, Option<&'v Value>), Bad> {
     if !(2..=3).contains(&arr.len()) {
-        return Err(Error::data(
+        return Err(malformed(
             file,
-            rec,
+            loc,
             "pair",
             format!(
                 "expected [text_a, text_b] or [text_a, text_b, label], found {} items",
@@ -216,79 +305,110 @@ fn from_array<'v>(
         ));
     }
     Ok((
-        string(&arr[0], file, rec, "text_a")?,
-        string(&arr[1], file, rec, "text_b")?,
+        text(&arr[0], file, loc, "text_a")?,
+        text(&arr[1], file, loc, "text_b")?,
         arr.get(2),
     ))
 }
 
-/// A text field's string, or an error naming the field and what was found instead.
-fn string(v: &Value, file: &str, rec: &str, field: &str) -> Result<String> {
+/// A text field: a non-blank string, or why not.
+pub(crate) fn text(
+    v: &Value,
+    file: &str,
+    loc: &str,
+    field: &str,
+) -> std::result::Result<String, Bad> {
     match v {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(Error::data(
+        Value::String(s) => non_empty(s, file, loc, field),
+        other => Err(malformed(
             file,
-            rec,
+            loc,
             field,
             format!("expected a string, found {}", kind(other)),
         )),
     }
 }
 
-/// The first of `names` present in `o`, with its name; missing: an error naming the first spelling.
-fn field<'o>(
-    o: &'o Map<String, Value>,
-    names: &[&'static str],
-    file: &str,
-    rec: &str,
-) -> Result<(&'static str, &'o Value)> {
-    names
-        .iter()
-        .find_map(|f| o.get(*f).map(|v| (*f, v)))
-        .ok_or_else(|| {
-            Error::data(
-                file,
-                rec,
-                names[0],
-                format!("missing (one of: {})", names.join(", ")),
-            )
-        })
+fn non_empty(s: &str, file: &str, loc: &str, field: &str) -> std::result::Result<String, Bad> {
+    if s.trim().is_empty() {
+        Err((
+            SkipReason::EmptyText,
+            Error::data(file, loc, field, "empty text"),
+        ))
+    } else {
+        Ok(s.to_string())
+    }
 }
 
-fn texts(o: &Map<String, Value>, file: &str, rec: &str) -> Result<(String, String)> {
-    let get = |names: &[&'static str]| -> Result<String> {
-        let (field, v) = field(o, names, file, rec)?;
-        string(v, file, rec, field)
+/// The two texts of an object record, by their accepted spellings. A missing text field counts
+/// as an empty text: the record has nothing to compare.
+pub(crate) fn texts(
+    o: &Map<String, Value>,
+    file: &str,
+    loc: &str,
+) -> std::result::Result<(String, String), Bad> {
+    let get = |names: &[&str]| match lookup(o, names) {
+        Some((field, v)) => text(v, file, loc, field),
+        None => Err((
+            SkipReason::EmptyText,
+            Error::data(
+                file,
+                loc,
+                names[0],
+                format!("missing (one of: {})", names.join(", ")),
+            ),
+        )),
     };
     Ok((get(&TEXT_A_FIELDS)?, get(&TEXT_B_FIELDS)?))
 }
 
-fn label(v: &Value, file: &str, rec: &str, field: &str) -> Result<f32> {
+fn label(v: &Value, file: &str, loc: &str, field: &str) -> std::result::Result<f32, Bad> {
     let x = match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
+        Value::String(s) if s.trim().is_empty() => {
+            return Err((
+                SkipReason::MissingLabel,
+                Error::data(file, loc, field, "empty"),
+            ))
+        }
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(1.0),
+            "false" => Some(0.0),
+            t => t.parse::<f64>().ok(),
+        },
+        Value::Null => {
+            return Err((
+                SkipReason::MissingLabel,
+                Error::data(file, loc, field, "null"),
+            ))
+        }
         _ => None,
     };
     match x {
-        Some(x) if x.is_finite() => Ok(x as f32),
-        _ => Err(Error::data(
+        Some(x) if (0.0..=1.0).contains(&x) => Ok(x as f32),
+        Some(x) if x.is_finite() => Err((
+            SkipReason::LabelOutOfRange,
+            Error::data(
+                file,
+                loc,
+                field,
+                format!(
+                    "{x} is outside [0, 1]{}",
+                    if x > 1.0 && x <= 5.0 {
+                        " (a 0–5 STS score? divide by 5)"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        )),
+        _ => Err(malformed(
             file,
-            rec,
+            loc,
             field,
             format!("expected a number, found {v}"),
         )),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -341,10 +461,81 @@ mod tests {
         );
         assert!(e(br#"[{"a": "x", "b": "y", "label": "high"}]"#).contains("record 0: label"));
         assert!(e(br#"{"positive_pairs": [["x"]]}"#).contains("positive_pairs[0]: pair"));
-        assert!(e(br#"{"pairs": []}"#).contains("positive_pairs"));
+        assert!(e(br#"{"stuff": []}"#).contains("positive_pairs"));
         assert!(e(b"[]").contains("no pairs"));
         assert!(e(b"{\"a\": \"x\", \"b\": \"y\", \"label\": 1}\n{oops\n").contains("line 2: json"));
         assert!(e(b"just some text").contains("not a recognised pairs file"));
         assert!(e(b"[{\"a\": \"\xff\"}]").contains("UTF-8"));
+    }
+
+    #[test]
+    fn csv_with_header_and_skip_mode() {
+        let csv = b"Text A,Text B,Label\n\
+                    \"vpn, down\",vpn broken,1\n\
+                    printer,password,0\n\
+                    ,password,0\n\
+                    a,b,\n\
+                    a,b,4\n\
+                    a,\xffb,1\n\
+                    vpn broken,\"vpn, down\",1\n\
+                    a,b,high\n\
+                    a,b,0.5,extra\n";
+        let l = load_training_pairs(csv, "p.csv", Mode::Skip).unwrap();
+        assert_eq!(labels(&l.records), vec![1.0, 0.0]);
+        assert_eq!(l.records[0].a, "vpn, down");
+        let r = &l.report;
+        assert_eq!((r.format.as_str(), r.read, r.kept), ("csv", 9, 2));
+        for (reason, n) in [
+            (SkipReason::EmptyText, 1),
+            (SkipReason::MissingLabel, 1),
+            (SkipReason::LabelOutOfRange, 1),
+            (SkipReason::NotUtf8, 1),
+            (SkipReason::DuplicateRow, 1),
+            (SkipReason::Malformed, 2),
+        ] {
+            assert_eq!(r.skipped.get(&reason), Some(&n), "{reason:?}: {r:?}");
+        }
+        let msgs: Vec<&str> = r.examples.iter().map(|s| s.message.as_str()).collect();
+        assert!(
+            msgs.contains(&"p.csv: line 4: text_a: empty text"),
+            "{msgs:?}"
+        );
+        assert!(msgs.contains(&"p.csv: line 5: label: empty"), "{msgs:?}");
+        assert!(
+            msgs.contains(
+                &"p.csv: line 6: label: 4 is outside [0, 1] (a 0–5 STS score? divide by 5)"
+            ),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&"p.csv: line 8: record: repeats line 2"),
+            "{msgs:?}"
+        );
+        assert_eq!(
+            r.summary(),
+            "p.csv: kept 2 of 9 records; skipped 7 (1 empty text, 1 missing label, 1 label out of \
+             range, 1 not UTF-8, 1 duplicate row, 2 malformed)"
+        );
+        let e = load_training_pairs(csv, "p.csv", Mode::Strict).unwrap_err();
+        assert_eq!(e.to_string(), "p.csv: line 4: text_a: empty text");
+
+        // TSV, and the seeds' shape in skip mode.
+        let tsv = b"sentence1\tsentence2\tscore\nx\ty\t0.5\n";
+        assert_eq!(
+            labels(&parse_training_pairs(tsv, "p.tsv").unwrap()),
+            vec![0.5]
+        );
+        let seeds = br#"{"positive_pairs": [["a", "b"], ["a", ""], ["b", "a"]], "negative_pairs": [["a", "b"]]}"#;
+        let l = load_training_pairs(seeds, "t.json", Mode::Skip).unwrap();
+        assert_eq!(labels(&l.records), vec![1.0, 0.0]);
+        assert_eq!(l.report.skipped_total(), 2);
+        // STS: scores outside 0–5 are out of range, and lines are counted like the other formats.
+        let sts = b"g\tf\t2012\t1\t5.0\tA.\tB.\ng\tf\t2012\t2\t7\tA.\tC.\n";
+        let l = load_training_pairs(sts, "s.tsv", Mode::Skip).unwrap();
+        assert_eq!(l.report.skipped[&SkipReason::LabelOutOfRange], 1);
+        assert_eq!(
+            l.report.examples[0].message,
+            "s.tsv: line 2: score (column 5): 7 is outside [0, 5]"
+        );
     }
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::eval::{evaluate, EvalMetrics};
 use super::trainer::{StepReport, TrainConfig, TrainPair, Trainer};
+use crate::data::split::stratified_split;
 use crate::error::{Error, Result};
-use crate::rng::Rng;
 use crate::SentenceEncoder;
 
 /// Split pairs into (train, eval) with `eval_split` of them held out, seeded. The split is
@@ -51,37 +51,15 @@ pub fn split_eval(
             ),
         ));
     }
-    let mut rng = Rng::new(seed ^ 0x5eed_e5a1);
-    let (mut sim, mut dis): (Vec<usize>, Vec<usize>) =
-        (0..pairs.len()).partition(|&i| pairs[i].label >= 0.5);
-    rng.shuffle(&mut sim);
-    rng.shuffle(&mut dis);
-    // The similar group's share of the eval part, rounded, but at least one of each group when the
-    // group has two or more members and the eval part has room.
-    let mut from_sim = (n_eval as f64 * sim.len() as f64 / pairs.len() as f64).round() as usize;
-    if from_sim == 0 && sim.len() >= 2 && n_eval >= 2 {
-        from_sim = 1;
-    }
-    if n_eval - from_sim.min(n_eval) == 0 && dis.len() >= 2 && n_eval >= 2 {
-        from_sim = n_eval - 1;
-    }
-    let from_sim = from_sim.min(sim.len()).min(n_eval);
-    let from_dis = (n_eval - from_sim).min(dis.len());
-    let mut eval_idx: Vec<usize> = sim[..from_sim]
-        .iter()
-        .chain(&dis[..from_dis])
-        .copied()
-        .collect();
-    eval_idx.sort_unstable();
-    let mut is_eval = vec![false; pairs.len()];
-    for &i in &eval_idx {
-        is_eval[i] = true;
-    }
-    let (eval, train): (Vec<_>, Vec<_>) = pairs.iter().zip(&is_eval).partition(|(_, &e)| e);
-    Ok((
-        train.into_iter().map(|(p, _)| p.clone()).collect(),
-        eval.into_iter().map(|(p, _)| p.clone()).collect(),
-    ))
+    // Class 1: similar (label ≥ 0.5), class 0: not. The stratified split keeps at least one of
+    // each class on both sides whenever the class has two members, so the eval Spearman / ROC-AUC
+    // always sees both kinds (so eval may exceed `n_eval` by one; train keeps ≥ 2 because each
+    // class of two or more keeps a member there). The seed is mixed so the split does not replay
+    // the trainer's shuffle.
+    let classes: Vec<usize> = pairs.iter().map(|p| usize::from(p.label >= 0.5)).collect();
+    let (train_idx, eval_idx) = stratified_split(&classes, eval_split, seed ^ 0x5eed_e5a1)?;
+    let pick = |idx: &[usize]| idx.iter().map(|&i| pairs[i].clone()).collect::<Vec<_>>();
+    Ok((pick(&train_idx), pick(&eval_idx)))
 }
 
 /// Metrics after an epoch (epoch 0: before training).

@@ -83,6 +83,9 @@ pub struct DataRecord {
     pub pairs: usize,
     /// Pairs of it used in this role (after an eval split).
     pub used: usize,
+    /// Bad records skipped while loading it (the CLI prints which and why).
+    #[serde(default)]
+    pub skipped: usize,
 }
 
 impl DataRecord {
@@ -95,7 +98,14 @@ impl DataRecord {
             bytes: bytes.len(),
             pairs,
             used,
+            skipped: 0,
         }
+    }
+
+    /// The same record, noting `skipped` bad records.
+    pub fn with_skipped(mut self, skipped: usize) -> Self {
+        self.skipped = skipped;
+        self
     }
 }
 

@@ -174,3 +174,48 @@ fn bad_sts_file() {
         "bad.tsv: line 1: score (column 5)",
     );
 }
+
+/// The real files users start from load without a skipped record: GitBugs incidents (an export
+/// without categories or links, so the loader notes it) and pairs, and the STS-B TSVs.
+#[test]
+fn real_files_load_cleanly() {
+    use ticketsim::data::incidents::load_incidents;
+    use ticketsim::data::load::Mode;
+    use ticketsim::data::pairs::load_training_pairs;
+    let d = crate::datasets_dir();
+    let read = |p: &str| std::fs::read(d.join(p)).unwrap();
+    let inc = load_incidents(
+        &read("gitbugs/incidents.csv"),
+        "incidents.csv",
+        Mode::Strict,
+    )
+    .unwrap();
+    assert!(inc.records.len() > 100, "{}", inc.report.summary());
+    assert!(inc
+        .records
+        .iter()
+        .all(|i| i.category.is_none() && i.caused_by.is_empty()));
+    assert!(
+        inc.report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("no categories")),
+        "{:?}",
+        inc.report.notes
+    );
+    for f in ["gitbugs/pairs-train.json", "gitbugs/pairs-test.json"] {
+        let l = load_training_pairs(&read(f), f, Mode::Strict).unwrap();
+        assert_eq!(l.report.skipped_total(), 0, "{}", l.report.summary());
+    }
+    // STS-B repeats a few rows verbatim: skip mode drops exactly those, strict mode refuses.
+    let f = "stsbenchmark/sts-dev.csv";
+    let l = load_training_pairs(&read(f), f, Mode::Skip).unwrap();
+    let dups = l
+        .report
+        .skipped
+        .get(&ticketsim::data::load::SkipReason::DuplicateRow);
+    assert_eq!(l.report.skipped_total(), dups.copied().unwrap_or(0));
+    assert!(l.records.len() > 1400, "{}", l.report.summary());
+    assert!(load_training_pairs(&read(f), f, Mode::Strict).is_err());
+    eprintln!("{}", l.report.summary());
+}

@@ -6,7 +6,9 @@ mod bad_input;
 mod determinism;
 mod eval_cli;
 mod gradients;
+mod pairs_cli;
 mod parity;
+mod sample_data;
 mod train_cli;
 mod train_step;
 

@@ -75,8 +75,20 @@ fn bad_training_data_is_refused_with_one_line() {
     let out_of_range = write_json(&dir, "range.json", &serde_json::json!(p));
     run(
         &out_of_range,
-        &[],
+        &["--strict"],
         "range.json: record 7: label: 4 is outside [0, 1]",
+    );
+    // Skip mode (the default) drops bad records and counts them; with none left it says why.
+    let all_bad = write_json(
+        &dir,
+        "bad.json",
+        &serde_json::json!([{"a": " ", "b": "x", "label": 1}, {"a": "y", "b": "z"}]),
+    );
+    run(
+        &all_bad,
+        &[],
+        "bad.json: record 0: pairs: no usable pairs: kept 0 of 2 records; skipped 2 (1 empty \
+         text, 1 missing label); first: ",
     );
     let few = write_json(&dir, "few.json", &serde_json::json!(pairs(4)));
     run(

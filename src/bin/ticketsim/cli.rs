@@ -153,6 +153,21 @@ enum ModelCmd {
     },
 }
 
+/// Print a loader's summary to stderr when it skipped anything: counts by reason and the first
+/// few skipped records with the file, record and field, so the user can fix them.
+pub fn print_load_report(report: &ticketsim::data::load::LoadReport) {
+    if report.skipped_total() == 0 {
+        return;
+    }
+    eprintln!("warning: {}", report.summary());
+    for s in &report.examples {
+        eprintln!("  skipped {}", s.message);
+    }
+    if report.examples.len() < report.skipped_total() {
+        eprintln!("  (use --strict to stop at the first bad record)");
+    }
+}
+
 /// Parse arguments and run the command.
 pub fn run() -> Result<()> {
     let args = Args::parse();

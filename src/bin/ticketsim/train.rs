@@ -11,7 +11,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use serde_json::json;
 
-use ticketsim::data::pairs::parse_training_pairs;
+use ticketsim::data::load::Mode;
+use ticketsim::data::pairs::load_training_pairs;
 use ticketsim::native::{
     encoder_from_files, load_encoder, peak_memory_bytes, read_file, read_model_dir, resolve_model,
     save_model_dir_atomic,
@@ -46,6 +47,9 @@ pub struct TrainArgs {
     /// Replace an existing non-empty output folder's model files.
     #[arg(long)]
     overwrite: bool,
+    /// Fail on the first bad record of a data file instead of skipping bad records.
+    #[arg(long)]
+    strict: bool,
     /// Config file (JSON or TOML) with any TrainConfig keys.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -196,10 +200,14 @@ fn clock(secs: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
-fn load_pairs(path: &Path) -> Result<(Vec<u8>, Vec<TrainPair>)> {
+/// A pairs file's bytes (for the metadata's hash), its pairs and how many bad records were skipped
+/// (printed with reasons).
+fn load_pairs(path: &Path, mode: Mode) -> Result<(Vec<u8>, Vec<TrainPair>, usize)> {
     let bytes = read_file(path)?;
-    let pairs = parse_training_pairs(&bytes, &path.display().to_string())?;
-    Ok((bytes, pairs))
+    let loaded = load_training_pairs(&bytes, &path.display().to_string(), mode)?;
+    crate::cli::print_load_report(&loaded.report);
+    let skipped = loaded.report.skipped_total();
+    Ok((bytes, loaded.records, skipped))
 }
 
 fn metrics_line(m: &EpochMetrics) -> String {
@@ -221,43 +229,50 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let t_total = Instant::now();
     let cfg = args.config()?;
     let data_name = args.data.display().to_string();
-    let (data_bytes, all) = load_pairs(&args.data)?;
+    let mode = if args.strict {
+        Mode::Strict
+    } else {
+        Mode::Skip
+    };
+    let (data_bytes, all, data_skipped) = load_pairs(&args.data, mode)?;
     // Data errors before the (slower) model load, with record numbers of the whole file.
     validate_pairs(&all, &cfg, &data_name)?;
     let (train, eval, eval_record) = match &args.eval_data {
         Some(p) => {
-            let (bytes, eval) = load_pairs(p)?;
+            let (bytes, eval, skipped) = load_pairs(p, mode)?;
             let rec = DataRecord::new(
                 "eval",
                 &p.display().to_string(),
                 &bytes,
                 eval.len(),
                 eval.len(),
-            );
+            )
+            .with_skipped(skipped);
             (all.clone(), eval, rec)
         }
         None => {
             let (train, eval) = split_eval(&all, cfg.eval_split, cfg.seed, &data_name)?;
-            let rec = DataRecord::new("eval", &data_name, &data_bytes, all.len(), eval.len());
+            let rec = DataRecord::new("eval", &data_name, &data_bytes, all.len(), eval.len())
+                .with_skipped(data_skipped);
             (train, eval, rec)
         }
     };
     let test = match &args.test_data {
-        Some(p) => Some((p.display().to_string(), load_pairs(p)?)),
+        Some(p) => {
+            let (bytes, pairs, skipped) = load_pairs(p, mode)?;
+            Some((p.display().to_string(), (bytes, pairs), skipped))
+        }
         None => None,
     };
     let mut data = vec![
-        DataRecord::new("train", &data_name, &data_bytes, all.len(), train.len()),
+        DataRecord::new("train", &data_name, &data_bytes, all.len(), train.len())
+            .with_skipped(data_skipped),
         eval_record,
     ];
-    if let Some((name, (bytes, pairs))) = &test {
-        data.push(DataRecord::new(
-            "test",
-            name,
-            bytes,
-            pairs.len(),
-            pairs.len(),
-        ));
+    if let Some((name, (bytes, pairs), skipped)) = &test {
+        data.push(
+            DataRecord::new("test", name, bytes, pairs.len(), pairs.len()).with_skipped(*skipped),
+        );
     }
 
     // The output folder must not silently replace someone's model.
@@ -299,13 +314,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
         t.elapsed().as_secs_f64(),
         train.len(),
         eval.len(),
-        test.as_ref().map_or(String::new(), |(_, (_, p))| format!(
-            " / {} test pairs",
-            p.len()
-        ))
+        test.as_ref()
+            .map_or(String::new(), |(_, (_, p), _)| format!(
+                " / {} test pairs",
+                p.len()
+            ))
     );
     let test_before = match &test {
-        Some((_, (_, pairs))) => Some(evaluate(&enc, pairs)?),
+        Some((_, (_, pairs), _)) => Some(evaluate(&enc, pairs)?),
         None => None,
     };
 
@@ -385,7 +401,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     }
     // The test figure is measured on the model as saved, reloaded from disk: what a user gets.
     let test_after = match &test {
-        Some((_, (_, pairs))) => {
+        Some((_, (_, pairs), _)) => {
             let saved = load_encoder(out, &candle_core::Device::Cpu)?;
             Some(evaluate(&saved, pairs)?)
         }

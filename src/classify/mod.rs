@@ -1,0 +1,4 @@
+//! The relationship classifier: duplicate / causal / related / none from a pair of ticket
+//! embeddings.
+
+pub mod features;
