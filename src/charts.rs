@@ -9,7 +9,8 @@
 //!
 //! Text is drawn as text (SVG `<text>`, canvas `fillText`), so no font is bundled; layout uses
 //! plotters' width estimates, which is why labels are kept short and legends sit in their own row
-//! above the plot instead of on top of the data.
+//! above the plot instead of on top of the data. In the browser, draw on the main thread: plotters
+//! measures canvas text through the DOM, which a Web Worker does not have.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;

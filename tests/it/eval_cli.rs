@@ -189,18 +189,26 @@ fn eval_refuses_bad_input_with_one_line() {
     let missing = dir.join("missing.json").display().to_string();
     run(&missing, &[], "missing.json: cannot read");
     let no_label = write("nolabel.json", r#"[{"a": "x", "b": "y"}]"#);
-    run(&no_label, &[], "nolabel.json: record 0: label: missing");
+    run(
+        &no_label,
+        &[],
+        "nolabel.json: record 0: pairs: no usable pairs",
+    );
     let range = write(
         "range.json",
         r#"[{"a": "x", "b": "y", "label": 1}, {"a": "x", "b": "z", "label": 4}]"#,
     );
     run(
         &range,
-        &[],
+        &["--strict"],
         "range.json: record 1: label: 4 is outside [0, 1]",
     );
     let garbage = write("garbage.txt", "just some text\n");
-    run(&garbage, &[], "garbage.txt: line 1: format");
+    run(
+        &garbage,
+        &[],
+        "garbage.txt: line 1: header: not a recognised pairs file",
+    );
     run(
         &good,
         &["--threshold", "1.5"],
@@ -223,4 +231,24 @@ fn eval_refuses_bad_input_with_one_line() {
         ],
         "--out must be a folder",
     );
+
+    // Without --strict a bad record is skipped, said on stderr and counted in metrics.json.
+    let res = cli()
+        .args(["eval", "--model", &model, "--data", &range, "--out", &out])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{err}");
+    assert!(
+        err.contains("range.json: kept 1 of 2 records; skipped 1 (1 label out of range)"),
+        "{err}"
+    );
+    let summary: Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(summary["pairs"], 1);
+    assert_eq!(summary["skipped"], 1);
+    let metrics: Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&out).join("metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["load"]["kept"], 1);
+    assert_eq!(metrics["load"]["skipped"]["label_out_of_range"], 1);
 }

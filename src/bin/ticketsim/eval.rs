@@ -10,13 +10,13 @@ use clap::Args as ClapArgs;
 use serde::Serialize;
 use serde_json::json;
 
-use ticketsim::data::pairs::parse_training_pairs;
+use ticketsim::data::load::{LoadReport, Mode};
+use ticketsim::data::pairs::load_training_pairs;
 use ticketsim::native::{load_encoder, read_file, resolve_model};
 use ticketsim::report::{
     evaluate_scores, report_charts, report_html, PairEvalReport, ReportContext,
 };
 use ticketsim::train::eval::pair_cosines;
-use ticketsim::Error;
 
 /// Arguments of `ticketsim eval`.
 #[derive(ClapArgs, Debug)]
@@ -24,8 +24,8 @@ pub struct EvalArgs {
     /// Model folder (sentence-transformers format) or a cached name: minilm, mpnet.
     #[arg(long)]
     model: String,
-    /// Labelled pairs: training_pairs.json, a JSON/JSONL list of labelled pairs, or an STS TSV
-    /// (labels in [0, 1]; a pair is positive when its label is ≥ 0.5).
+    /// Labelled pairs in any training-pair format (training_pairs.json, a JSON/JSONL list, CSV/TSV
+    /// with a header, an STS TSV); labels in [0, 1], a pair is positive when its label is ≥ 0.5.
     #[arg(long)]
     data: PathBuf,
     /// Folder for metrics.json, the SVG charts and report.html (created if missing; files in it
@@ -42,6 +42,9 @@ pub struct EvalArgs {
     /// Truncation length in tokens (default: the model's own).
     #[arg(long)]
     max_seq_length: Option<usize>,
+    /// Fail on the first bad record of the data file instead of skipping bad records.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// metrics.json: the report with what produced it.
@@ -51,6 +54,8 @@ struct MetricsFile<'a> {
     model: &'a str,
     data: &'a str,
     max_seq_length: usize,
+    /// What the loader read, kept and skipped.
+    load: &'a LoadReport,
     #[serde(flatten)]
     report: &'a PairEvalReport,
     /// The cosine of each pair, in file order: enough to redraw or recompute everything.
@@ -74,21 +79,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     // The data is checked before the (slower) model load.
     let data_name = args.data.display().to_string();
-    let pairs = parse_training_pairs(&read_file(&args.data)?, &data_name)?;
-    for (i, p) in pairs.iter().enumerate() {
-        if !(p.label.is_finite() && (0.0..=1.0).contains(&p.label)) {
-            return Err(Error::data(
-                &data_name,
-                format!("record {i}"),
-                "label",
-                format!(
-                    "{} is outside [0, 1] (positive = label ≥ 0.5; rescale graded scores first)",
-                    p.label
-                ),
-            )
-            .into());
-        }
-    }
+    let mode = if args.strict {
+        Mode::Strict
+    } else {
+        Mode::Skip
+    };
+    let loaded = load_training_pairs(&read_file(&args.data)?, &data_name, mode)?;
+    crate::cli::print_load_report(&loaded.report);
+    let pairs = loaded.records;
 
     let model_dir = resolve_model(&args.model);
     let t = Instant::now();
@@ -97,11 +95,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
         enc.set_max_seq_length(n)?;
     }
     let max_seq_length = enc.info().max_seq_length;
+    // The load summary comes after the model, so that a refused run prints its one error line only.
     eprintln!(
-        "loaded {} in {:.2}s; {} pairs",
+        "loaded {} in {:.2}s; {}",
         model_dir.display(),
         t.elapsed().as_secs_f64(),
-        pairs.len()
+        loaded.report.summary()
     );
 
     let t = Instant::now();
@@ -123,6 +122,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         details: vec![
             ("model folder".into(), model_dir.display().to_string()),
             ("max_seq_length".into(), max_seq_length.to_string()),
+            ("records".into(), loaded.report.summary()),
             ("ticketsim".into(), env!("CARGO_PKG_VERSION").into()),
         ],
     };
@@ -132,6 +132,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         model: &args.model,
         data: &data_name,
         max_seq_length,
+        load: &loaded.report,
         report: &report,
         cosines: &cosines,
     };
@@ -162,6 +163,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         json!({
             "out": out,
             "pairs": report.pairs,
+            "skipped": loaded.report.skipped_total(),
             "positives": report.positives,
             "negatives": report.negatives,
             "spearman": report.spearman,
