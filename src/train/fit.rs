@@ -337,12 +337,14 @@ mod tests {
         }
         let h = fit.history();
         assert_eq!(h.len(), evals + 1);
+        // At this learning rate an epoch can collapse every cosine to one value, leaving Spearman
+        // undefined (None): that evaluation is simply not an improvement.
         let best = fit.best().unwrap().eval.spearman.unwrap();
-        assert!(h.iter().all(|m| m.eval.spearman.unwrap() <= best));
+        assert!(h.iter().all(|m| m.eval.spearman.is_none_or(|s| s <= best)));
         match fit.stop_reason() {
             StopReason::EarlyStopping => {
                 // Patience 1: the last evaluation was not an improvement.
-                assert!(h.last().unwrap().eval.spearman.unwrap() <= best);
+                assert!(h.last().unwrap().eval.spearman.is_none_or(|s| s <= best));
                 assert!(evals < 6);
             }
             StopReason::Completed => assert_eq!(evals, 6),
