@@ -16,4 +16,4 @@ export TICKETSIM_TEST_SERVER="http://127.0.0.1:$port"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 # The default per-test timeout (20 s) is too short for all-mpnet-base-v2 on one wasm thread.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
-cargo test --release --target wasm32-unknown-unknown --test web "$@"
+cargo test --release --target wasm32-unknown-unknown --test web --test web_canvas "$@"
