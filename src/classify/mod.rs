@@ -2,3 +2,4 @@
 //! embeddings.
 
 pub mod features;
+pub mod logistic;
