@@ -197,7 +197,10 @@ mod tests {
         // Serialises and predicts identically after a round trip.
         let back: LogisticModel =
             serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
-        assert_eq!(back.probabilities(&rows[..2], 3), m.probabilities(&rows[..2], 3));
+        assert_eq!(
+            back.probabilities(&rows[..2], 3),
+            m.probabilities(&rows[..2], 3)
+        );
     }
 
     #[test]

@@ -2,4 +2,5 @@
 //! embeddings.
 
 pub mod features;
+pub mod head;
 pub mod logistic;
