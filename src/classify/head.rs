@@ -253,7 +253,7 @@ pub fn fit_head(examples: &[Example], train: &[usize], cfg: &HeadConfig) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Embeddings where the relation is readable: duplicates nearly equal, causal pairs share a
