@@ -337,6 +337,11 @@ pub(crate) mod tests {
         );
         // Same data, same seed: the same head.
         assert_eq!(fit_head(&ex, &all, &HeadConfig::default()).unwrap(), head);
+        // A JSON round trip gives the same bits, so the same predictions.
+        let back: Head = serde_json::from_str(&serde_json::to_string(&head).unwrap()).unwrap();
+        assert_eq!(back, head);
+        let p = |h: &Head| h.probabilities(test[0].u, test[0].v);
+        assert_eq!(p(&back), p(&head));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod bad_input;
+mod classify_cli;
 mod determinism;
 mod eval_cli;
 mod gradients;

@@ -55,6 +55,11 @@ enum Command {
     Train(Box<crate::train::TrainArgs>),
     /// Evaluate a model on labelled pairs: metrics.json, charts (SVG) and a self-contained report.html.
     Eval(crate::eval::EvalArgs),
+    /// Relationship classifier (duplicate / causal / related / none): train, k-fold eval, predict.
+    Classify {
+        #[command(subcommand)]
+        what: crate::classify::ClassifyCmd,
+    },
     /// Generate training and relationship pairs from an incident export.
     Pairs(crate::pairs::PairsArgs),
     /// Write the synthetic ITSM sample data set (the files in data/) from its seed.
@@ -189,6 +194,7 @@ pub fn run() -> Result<()> {
         Command::Train(args) => crate::train::train(*args),
         Command::Eval(args) => crate::eval::run(args),
         Command::Pairs(args) => crate::pairs::run(args),
+        Command::Classify { what } => crate::classify::run(what),
         Command::SampleData(args) => crate::sample_data::run(args),
         Command::Bench {
             what:

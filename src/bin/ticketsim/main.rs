@@ -2,6 +2,8 @@
 //! on error it prints one line naming the cause and exits with status 1.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod classify;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod eval;
