@@ -103,3 +103,82 @@ fn tiny_model_trains_one_step_in_wasm() {
         assert_ne!(after, b, "{name} did not move");
     }
 }
+
+/// The relationship classifier trains, cross-validates and predicts in wasm (what the app's worker
+/// runs): duplicates are near copies, none are unrelated vectors; a saved head predicts the same
+/// after a JSON round trip.
+#[wasm_bindgen_test]
+fn classifier_trains_and_predicts_in_wasm() {
+    use ticketsim::classify::cv::{cross_validate, CvConfig};
+    use ticketsim::classify::head::{fit_head, Example, Head, HeadConfig};
+    use ticketsim::data::relationships::Relation;
+    use ticketsim::rng::Rng;
+
+    let mut rng = Rng::new(11);
+    let dim = 8;
+    let mut vec = |rng: &mut Rng| -> Vec<f32> { (0..dim).map(|_| rng.normal() as f32).collect() };
+    let (mut us, mut vs, mut ys) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..60 {
+        let relation = [Relation::Duplicate, Relation::Related, Relation::None][i % 3];
+        let u = vec(&mut rng);
+        let noise = vec(&mut rng);
+        let v: Vec<f32> = match relation {
+            Relation::Duplicate => u.iter().zip(&noise).map(|(a, n)| a + 0.1 * n).collect(),
+            Relation::Related => u
+                .iter()
+                .zip(&noise)
+                .map(|(a, n)| 0.5 * a + 0.6 * n)
+                .collect(),
+            _ => noise,
+        };
+        us.push(u);
+        vs.push(v);
+        ys.push(relation);
+    }
+    let ex: Vec<Example> = (0..us.len())
+        .map(|i| Example {
+            u: &us[i],
+            v: &vs[i],
+            relation: ys[i],
+        })
+        .collect();
+    let cfg = HeadConfig {
+        c_grid: vec![0.1, 1.0],
+        inner_folds: 2,
+        max_iterations: 30,
+        ..HeadConfig::default()
+    };
+    let t0 = now_ms();
+    let all: Vec<usize> = (0..ex.len()).collect();
+    let head = fit_head(&ex, &all, &cfg).unwrap();
+    let right = ex
+        .iter()
+        .filter(|e| head.predict(e.u, e.v) == e.relation)
+        .count();
+    assert!(right >= 54, "{right} of 60 on the training pairs");
+    let back: Head = serde_json::from_str(&serde_json::to_string(&head).unwrap()).unwrap();
+    assert_eq!(
+        back.probabilities(ex[0].u, ex[0].v),
+        head.probabilities(ex[0].u, ex[0].v)
+    );
+    let report = cross_validate(
+        &ex,
+        &CvConfig {
+            folds: 3,
+            repeats: 1,
+            head: cfg,
+            ..CvConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.folds_missing_a_class, 0);
+    assert!(report.models[0].macro_f1.mean > report.models[1].macro_f1.mean);
+    web_sys::console::log_1(
+        &format!(
+            "wasm classifier: train accuracy {right}/60, k-fold macro-F1 {:.3}, {:.0} ms",
+            report.models[0].macro_f1.mean,
+            now_ms() - t0
+        )
+        .into(),
+    );
+}

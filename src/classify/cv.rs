@@ -223,18 +223,12 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
         .iter()
         .map(|e| crate::cosine(e.u, e.v) as f64)
         .collect();
-    let mut head_reports = Vec::new();
-    let mut majority_reports = Vec::new();
-    let mut rule_reports = Vec::new();
-    let mut confusions = vec![vec![vec![0usize; N_CLASSES]; N_CLASSES]; 3];
-    let mut folds_missing_a_class = 0;
-    for f in &folds {
+    // Folds are independent (each has its own seed), so they run on all cores natively (see
+    // parallel.rs) and one after the other in wasm — with identical results.
+    let per_fold = crate::parallel::map(&folds, |f| -> Result<(Vec<usize>, [Vec<usize>; 3])> {
         let train: Vec<usize> = f.train.iter().map(|&j| kept[j]).collect();
         let eval: Vec<usize> = f.eval.iter().map(|&j| kept[j]).collect();
         let truth: Vec<usize> = eval.iter().map(|&i| examples[i].relation.index()).collect();
-        folds_missing_a_class += (0..N_CLASSES)
-            .filter(|&k| support[k] >= cfg.folds.max(cfg.min_class_count) && !truth.contains(&k))
-            .count();
 
         let head = fit_head(
             examples,
@@ -265,16 +259,18 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
             .collect();
         let rule = CosineRule::tune(&train_cos, &train_truth);
         let pred_rule: Vec<usize> = eval.iter().map(|&i| rule.predict(cosines[i])).collect();
-
-        for (m, (pred, reports)) in [
-            (&pred_head, &mut head_reports),
-            (&pred_majority, &mut majority_reports),
-            (&pred_rule, &mut rule_reports),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            reports.push(class_report(&truth, pred, N_CLASSES));
+        Ok((truth, [pred_head, pred_majority, pred_rule]))
+    });
+    let mut reports: [Vec<ClassReport>; 3] = Default::default();
+    let mut confusions = vec![vec![vec![0usize; N_CLASSES]; N_CLASSES]; 3];
+    let mut folds_missing_a_class = 0;
+    for result in per_fold {
+        let (truth, preds) = result?;
+        folds_missing_a_class += (0..N_CLASSES)
+            .filter(|&k| support[k] >= cfg.folds.max(cfg.min_class_count) && !truth.contains(&k))
+            .count();
+        for (m, pred) in preds.iter().enumerate() {
+            reports[m].push(class_report(&truth, pred, N_CLASSES));
             let c = confusion_matrix(&truth, pred, N_CLASSES);
             for (row, add) in confusions[m].iter_mut().zip(c) {
                 for (x, a) in row.iter_mut().zip(add) {
@@ -296,9 +292,9 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
         warnings,
         folds_missing_a_class,
         models: vec![
-            summarise("logistic regression", &head_reports, next(), &kept_support),
-            summarise("majority class", &majority_reports, next(), &kept_support),
-            summarise("cosine thresholds", &rule_reports, next(), &kept_support),
+            summarise("logistic regression", &reports[0], next(), &kept_support),
+            summarise("majority class", &reports[1], next(), &kept_support),
+            summarise("cosine thresholds", &reports[2], next(), &kept_support),
         ],
     })
 }

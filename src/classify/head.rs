@@ -55,7 +55,7 @@ impl Default for HeadConfig {
             balance: Balance::Oversample,
             c_grid: vec![0.01, 0.1, 1.0],
             inner_folds: 3,
-            max_iterations: 100,
+            max_iterations: 50,
             seed: 42,
         }
     }
