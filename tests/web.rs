@@ -116,7 +116,7 @@ fn classifier_trains_and_predicts_in_wasm() {
 
     let mut rng = Rng::new(11);
     let dim = 8;
-    let mut vec = |rng: &mut Rng| -> Vec<f32> { (0..dim).map(|_| rng.normal() as f32).collect() };
+    let vec = |rng: &mut Rng| -> Vec<f32> { (0..dim).map(|_| rng.normal() as f32).collect() };
     let (mut us, mut vs, mut ys) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..60 {
         let relation = [Relation::Duplicate, Relation::Related, Relation::None][i % 3];
