@@ -344,6 +344,25 @@ pub(crate) mod tests {
         assert_eq!(p(&back), p(&head));
     }
 
+    /// By construction nothing outside the training indices reaches the fit: poisoning every other
+    /// example (NaN embeddings) leaves the head — inner CV, oversampling, standardiser, weights —
+    /// bit-identical, so no copy of a validation pair can be in its training rows.
+    #[test]
+    fn examples_outside_the_training_fold_never_reach_the_fit() {
+        let (us, vs, ys) = toy([12, 9, 12, 40], 6);
+        let train: Vec<usize> = (0..us.len()).filter(|i| i % 4 != 0).collect();
+        let clean = fit_head(&examples(&us, &vs, &ys), &train, &HeadConfig::default()).unwrap();
+        let nan = vec![f32::NAN; us[0].len()];
+        let (mut pu, mut pv) = (us.clone(), vs.clone());
+        for i in (0..us.len()).filter(|i| i % 4 == 0) {
+            pu[i] = nan.clone();
+            pv[i] = nan.clone();
+        }
+        let poisoned = fit_head(&examples(&pu, &pv, &ys), &train, &HeadConfig::default()).unwrap();
+        assert_eq!(poisoned, clean);
+        assert!(clean.model.weights.iter().all(|w| w.is_finite()));
+    }
+
     #[test]
     fn balancing_copies_training_rows_only() {
         let x: Vec<f64> = (0..6).map(|i| i as f64).collect();
