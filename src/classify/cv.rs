@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::head::{fit_head, Example, HeadConfig, N_CLASSES};
+use super::head::{eval_rows, fit_head, training_rows, Example, HeadConfig, N_CLASSES};
+use super::mlp::{Mlp, MlpConfig};
 use crate::data::relationships::Relation;
 use crate::data::split::repeated_stratified_kfold;
 use crate::error::{Error, Result};
@@ -26,6 +27,8 @@ pub struct CvConfig {
     pub seed: u64,
     /// The learnt head's settings.
     pub head: HeadConfig,
+    /// The comparison head (a one-hidden-layer MLP on the same rows); `None` leaves it out.
+    pub mlp: Option<MlpConfig>,
 }
 
 impl Default for CvConfig {
@@ -36,6 +39,7 @@ impl Default for CvConfig {
             min_class_count: 5,
             seed: 42,
             head: HeadConfig::default(),
+            mlp: Some(MlpConfig::default()),
         }
     }
 }
@@ -105,7 +109,7 @@ pub struct CvReport {
     /// Folds in which a class with at least `folds` examples had no example in validation (0 by
     /// construction of the stratified folds; reported so it is checked, not assumed).
     pub folds_missing_a_class: usize,
-    /// The learnt head first, then the baselines.
+    /// The learnt head first, then the baselines, then the MLP comparison head when configured.
     pub models: Vec<ModelCv>,
 }
 
@@ -225,7 +229,7 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
         .collect();
     // Folds are independent (each has its own seed), so they run on all cores natively (see
     // parallel.rs) and one after the other in wasm — with identical results.
-    let per_fold = crate::parallel::map(&folds, |f| -> Result<(Vec<usize>, [Vec<usize>; 3])> {
+    let per_fold = crate::parallel::map(&folds, |f| -> Result<(Vec<usize>, [Vec<usize>; 4])> {
         let train: Vec<usize> = f.train.iter().map(|&j| kept[j]).collect();
         let eval: Vec<usize> = f.eval.iter().map(|&j| kept[j]).collect();
         let truth: Vec<usize> = eval.iter().map(|&i| examples[i].relation.index()).collect();
@@ -259,17 +263,37 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
             .collect();
         let rule = CosineRule::tune(&train_cos, &train_truth);
         let pred_rule: Vec<usize> = eval.iter().map(|&i| rule.predict(cosines[i])).collect();
-        Ok((truth, [pred_head, pred_majority, pred_rule]))
+
+        // The MLP trains on the same kind of rows (orders, balancing, standardisation) as the head.
+        let pred_mlp = match &cfg.mlp {
+            None => Vec::new(),
+            Some(mc) => {
+                let seed = cfg.head.seed ^ ((f.repeat * cfg.folds + f.fold) as u64) ^ 0x3a1f;
+                let mut rng = crate::rng::Rng::new(seed);
+                let (st, x, y, dim) = training_rows(examples, &train, &cfg.head, &mut rng)?;
+                let mlp = Mlp::fit(&x, dim, &y, N_CLASSES, mc, seed)?;
+                let probe = super::head::Head {
+                    standardizer: st,
+                    ..head.clone()
+                };
+                mlp.predict(&eval_rows(examples, &eval, &probe), dim)?
+            }
+        };
+        Ok((truth, [pred_head, pred_majority, pred_rule, pred_mlp]))
     });
-    let mut reports: [Vec<ClassReport>; 3] = Default::default();
-    let mut confusions = vec![vec![vec![0usize; N_CLASSES]; N_CLASSES]; 3];
+    let mut reports: [Vec<ClassReport>; 4] = Default::default();
+    let mut confusions = vec![vec![vec![0usize; N_CLASSES]; N_CLASSES]; 4];
     let mut folds_missing_a_class = 0;
     for result in per_fold {
         let (truth, preds) = result?;
         folds_missing_a_class += (0..N_CLASSES)
             .filter(|&k| support[k] >= cfg.folds.max(cfg.min_class_count) && !truth.contains(&k))
             .count();
-        for (m, pred) in preds.iter().enumerate() {
+        for (m, pred) in preds
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.len() == truth.len())
+        {
             reports[m].push(class_report(&truth, pred, N_CLASSES));
             let c = confusion_matrix(&truth, pred, N_CLASSES);
             for (row, add) in confusions[m].iter_mut().zip(c) {
@@ -295,7 +319,14 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
             summarise("logistic regression", &reports[0], next(), &kept_support),
             summarise("majority class", &reports[1], next(), &kept_support),
             summarise("cosine thresholds", &reports[2], next(), &kept_support),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            cfg.mlp
+                .is_some()
+                .then(|| summarise("MLP (1 hidden layer)", &reports[3], next(), &kept_support)),
+        )
+        .collect(),
     })
 }
 
@@ -321,7 +352,8 @@ mod tests {
         let (us, vs, ys) = toy([20, 12, 20, 90], 3);
         let ex = examples(&us, &vs, &ys);
         let r = cross_validate(&ex, &small_cfg()).unwrap();
-        assert_eq!(r.models.len(), 3);
+        assert_eq!(r.models.len(), 4);
+        assert_eq!(r.models[3].name, "MLP (1 hidden layer)");
         assert_eq!(r.folds_missing_a_class, 0);
         let macro_of = |i: usize| r.models[i].macro_f1.mean;
         assert!(

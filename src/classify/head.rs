@@ -164,6 +164,32 @@ pub(crate) fn balanced(
     (bx, by)
 }
 
+/// The training rows of `train`: features in their training orders, balanced, standardised (the
+/// standardiser is returned to apply to other rows). Only `train` is read.
+pub(crate) fn training_rows(
+    examples: &[Example],
+    train: &[usize],
+    cfg: &HeadConfig,
+    rng: &mut Rng,
+) -> Result<(Standardizer, Vec<f64>, Vec<usize>, usize)> {
+    let dim = cfg.features.len(examples[0].u.len());
+    let (x, y) = rows(examples, train, cfg.features);
+    let (mut x, y) = balanced(x, y, dim, cfg.balance, rng);
+    let standardizer = Standardizer::fit(&x, dim)?;
+    standardizer.apply(&mut x);
+    Ok((standardizer, x, y, dim))
+}
+
+/// Standardised feature rows of `idx` in their given order (for prediction).
+pub(crate) fn eval_rows(examples: &[Example], idx: &[usize], head: &Head) -> Vec<f64> {
+    let mut x = Vec::new();
+    for &i in idx {
+        head.features.extend(examples[i].u, examples[i].v, &mut x);
+    }
+    head.standardizer.apply(&mut x);
+    x
+}
+
 /// Fit with one C on the training examples `train`.
 fn fit_with(
     examples: &[Example],
@@ -172,11 +198,7 @@ fn fit_with(
     c: f64,
     rng: &mut Rng,
 ) -> Result<Head> {
-    let dim = cfg.features.len(examples[0].u.len());
-    let (x, y) = rows(examples, train, cfg.features);
-    let (mut x, y) = balanced(x, y, dim, cfg.balance, rng);
-    let standardizer = Standardizer::fit(&x, dim)?;
-    standardizer.apply(&mut x);
+    let (standardizer, x, y, dim) = training_rows(examples, train, cfg, rng)?;
     let model = LogisticModel::fit(&x, dim, &y, c, cfg.max_iterations)?;
     Ok(Head {
         features: cfg.features,

@@ -6,6 +6,7 @@ pub mod cv;
 pub mod features;
 pub mod head;
 pub mod logistic;
+pub mod mlp;
 
 use std::collections::HashMap;
 

@@ -86,7 +86,12 @@ fn train_save_load_predict_round_trip() {
         .collect();
     assert_eq!(
         names,
-        ["logistic regression", "majority class", "cosine thresholds"]
+        [
+            "logistic regression",
+            "majority class",
+            "cosine thresholds",
+            "MLP (1 hidden layer)"
+        ]
     );
     let folder = out.join(DIR);
     for f in [FILE, "metrics.json", "confusion_matrix.svg"] {
