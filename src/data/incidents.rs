@@ -108,23 +108,22 @@ impl Incident {
 /// that decides which pairs can be generated from it.
 pub fn load_incidents(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<Incident>> {
     let raw = records::read(bytes, file)?;
-    if matches!(raw.format, records::Format::Delimited(_)) {
-        let has = |names: &[&str]| raw.columns.iter().any(|c| names.contains(&c.as_str()));
-        if !has(&ID_FIELDS) || !(has(&SHORT_DESCRIPTION_FIELDS) || has(&DESCRIPTION_FIELDS)) {
-            return Err(Error::data(
-                file,
-                "line 1",
-                "header",
-                format!(
-                    "not a recognised incident export: the header must name an id ({}) and a \
-                     text ({} or {}); the first line has: {}",
-                    ID_FIELDS.join(", "),
-                    SHORT_DESCRIPTION_FIELDS.join(", "),
-                    DESCRIPTION_FIELDS.join(", "),
-                    raw.columns.join(", ")
-                ),
-            ));
-        }
+    if raw.header_lacks(&ID_FIELDS)
+        || (raw.header_lacks(&SHORT_DESCRIPTION_FIELDS) && raw.header_lacks(&DESCRIPTION_FIELDS))
+    {
+        return Err(Error::data(
+            file,
+            "line 1",
+            "header",
+            format!(
+                "not a recognised incident export: the header must name an id ({}) and a \
+                 text ({} or {}); the first line has: {}",
+                ID_FIELDS.join(", "),
+                SHORT_DESCRIPTION_FIELDS.join(", "),
+                DESCRIPTION_FIELDS.join(", "),
+                raw.columns.join(", ")
+            ),
+        ));
     }
     let mut c = Collector::new(file, raw.format.name(), mode);
     for rec in raw.records {

@@ -66,12 +66,7 @@ pub fn load_training_pairs(bytes: &[u8], file: &str, mode: Mode) -> Result<Loade
             }
         }
     }
-    if matches!(raw.format, records::Format::Delimited(_))
-        && !raw
-            .columns
-            .iter()
-            .any(|c| TEXT_A_FIELDS.contains(&c.as_str()))
-    {
+    if raw.header_lacks(&TEXT_A_FIELDS) {
         return Err(Error::data(
             file,
             "line 1",

@@ -74,6 +74,15 @@ pub(crate) struct RawFile {
     pub columns: Vec<String>,
 }
 
+impl RawFile {
+    /// Whether this is a delimited file whose header names none of `names` (JSON records are
+    /// checked record by record instead).
+    pub(crate) fn header_lacks(&self, names: &[&str]) -> bool {
+        matches!(self.format, Format::Delimited(_))
+            && !self.columns.iter().any(|c| names.contains(&c.as_str()))
+    }
+}
+
 /// Keys under which JSON exports wrap their list of records (ServiceNow's REST API uses `result`,
 /// its JSON export `records`).
 const WRAPPER_KEYS: [&str; 6] = ["records", "result", "data", "items", "incidents", "pairs"];

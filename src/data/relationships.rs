@@ -109,12 +109,7 @@ pub fn load_relationship_pairs(
     mode: Mode,
 ) -> Result<Loaded<RelationshipPair>> {
     let raw = records::read(bytes, file)?;
-    if matches!(raw.format, records::Format::Delimited(_))
-        && !raw
-            .columns
-            .iter()
-            .any(|c| TEXT_A_FIELDS.contains(&c.as_str()))
-    {
+    if raw.header_lacks(&TEXT_A_FIELDS) {
         return Err(Error::data(
             file,
             "line 1",
