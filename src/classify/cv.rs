@@ -181,26 +181,40 @@ fn summarise(
     }
 }
 
-/// Repeated stratified k-fold of the learnt head and the baselines on `examples`.
-pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> {
+/// The rare-class filter: examples per class (in [`Relation::ALL`] order), the classes with fewer
+/// than `min_class_count` examples (with their counts), and the indices of the examples kept.
+pub fn rare_class_filter(
+    examples: &[Example],
+    min_class_count: usize,
+) -> ([usize; N_CLASSES], Vec<(Relation, usize)>, Vec<usize>) {
     let mut support = [0usize; N_CLASSES];
     for e in examples {
         support[e.relation.index()] += 1;
     }
-    let mut dropped = Vec::new();
-    let mut warnings = Vec::new();
-    for (k, &n) in support.iter().enumerate() {
-        if n > 0 && n < cfg.min_class_count {
-            dropped.push((Relation::ALL[k], n));
-            warnings.push(format!(
-                "class {} dropped: {n} example(s), fewer than min_class_count {}",
-                Relation::ALL[k].name(),
-                cfg.min_class_count
-            ));
-        }
-    }
-    let kept: Vec<usize> = (0..examples.len())
+    let dropped: Vec<(Relation, usize)> = Relation::ALL
+        .iter()
+        .zip(support)
+        .filter(|&(_, n)| n > 0 && n < min_class_count)
+        .map(|(&r, n)| (r, n))
+        .collect();
+    let kept = (0..examples.len())
         .filter(|&i| !dropped.iter().any(|(r, _)| *r == examples[i].relation))
+        .collect();
+    (support, dropped, kept)
+}
+
+/// Repeated stratified k-fold of the learnt head and the baselines on `examples`.
+pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> {
+    let (support, dropped, kept) = rare_class_filter(examples, cfg.min_class_count);
+    let mut warnings: Vec<String> = dropped
+        .iter()
+        .map(|(r, n)| {
+            format!(
+                "class {} dropped: {n} example(s), fewer than min_class_count {}",
+                r.name(),
+                cfg.min_class_count
+            )
+        })
         .collect();
     let classes: Vec<usize> = kept.iter().map(|&i| examples[i].relation.index()).collect();
     if classes
@@ -272,11 +286,7 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
                 let mut rng = crate::rng::Rng::new(seed);
                 let (st, x, y, dim) = training_rows(examples, &train, &cfg.head, &mut rng)?;
                 let mlp = Mlp::fit(&x, dim, &y, N_CLASSES, mc, seed)?;
-                let probe = super::head::Head {
-                    standardizer: st,
-                    ..head.clone()
-                };
-                mlp.predict(&eval_rows(examples, &eval, &probe), dim)?
+                mlp.predict(&eval_rows(examples, &eval, cfg.head.features, &st), dim)?
             }
         };
         Ok((truth, [pred_head, pred_majority, pred_rule, pred_mlp]))

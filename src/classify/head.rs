@@ -91,19 +91,20 @@ impl Head {
     /// Probabilities of duplicate, causal, related, none (in [`Relation::ALL`] order) for the
     /// ordered pair (u, v).
     pub fn probabilities(&self, u: &[f32], v: &[f32]) -> Vec<f64> {
-        let mut row = Vec::with_capacity(self.model.dim);
-        self.features.extend(u, v, &mut row);
-        self.standardizer.apply(&mut row);
-        self.model.probabilities(&row, N_CLASSES)
+        self.model.probabilities(&self.row(u, v), N_CLASSES)
     }
 
     /// The most probable relationship.
     pub fn predict(&self, u: &[f32], v: &[f32]) -> Relation {
-        let p = self.probabilities(u, v);
-        let best = (0..N_CLASSES)
-            .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
-            .unwrap_or(N_CLASSES - 1);
-        Relation::ALL[best]
+        Relation::ALL[self.model.predict(&self.row(u, v), N_CLASSES)]
+    }
+
+    /// The standardised feature row of the ordered pair (u, v).
+    fn row(&self, u: &[f32], v: &[f32]) -> Vec<f64> {
+        let mut row = Vec::with_capacity(self.model.dim);
+        self.features.extend(u, v, &mut row);
+        self.standardizer.apply(&mut row);
+        row
     }
 }
 
@@ -181,12 +182,17 @@ pub(crate) fn training_rows(
 }
 
 /// Standardised feature rows of `idx` in their given order (for prediction).
-pub(crate) fn eval_rows(examples: &[Example], idx: &[usize], head: &Head) -> Vec<f64> {
+pub(crate) fn eval_rows(
+    examples: &[Example],
+    idx: &[usize],
+    features: FeatureConfig,
+    standardizer: &Standardizer,
+) -> Vec<f64> {
     let mut x = Vec::new();
     for &i in idx {
-        head.features.extend(examples[i].u, examples[i].v, &mut x);
+        features.extend(examples[i].u, examples[i].v, &mut x);
     }
-    head.standardizer.apply(&mut x);
+    standardizer.apply(&mut x);
     x
 }
 

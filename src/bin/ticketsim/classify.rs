@@ -10,13 +10,13 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
 
 use ticketsim::classify::artifact::{self, ClassifierArtifact};
-use ticketsim::classify::cv::{cross_validate, CvConfig, CvReport};
+use ticketsim::classify::cv::{cross_validate, rare_class_filter, CvConfig, CvReport};
 use ticketsim::classify::features::FeatureConfig;
 use ticketsim::classify::head::{fit_head, Balance};
 use ticketsim::classify::PairEmbeddings;
 use ticketsim::data::load::Mode;
 use ticketsim::data::relationships::{load_relationship_pairs, Relation, RelationshipPair};
-use ticketsim::native::{load_encoder, read_file, resolve_model};
+use ticketsim::native::{encoder_from_files, read_file, read_model_dir, resolve_model};
 use ticketsim::train::metadata::{dependency_versions, sha256_hex, DataRecord};
 use ticketsim::SentenceEncoder;
 
@@ -193,11 +193,12 @@ impl Common {
     }
 }
 
+/// The encoder and the sha256 of its weights, hashed from the bytes it was loaded from.
 fn encoder(model: &str) -> Result<(SentenceEncoder, String)> {
     let dir = resolve_model(model);
-    let enc = load_encoder(&dir, &candle_core::Device::Cpu)?;
-    let sha = sha256_hex(&read_file(&dir.join("model.safetensors"))?);
-    Ok((enc, sha))
+    let files = read_model_dir(&dir)?;
+    let enc = encoder_from_files(&dir, &files, &candle_core::Device::Cpu)?;
+    Ok((enc, sha256_hex(&files.weights)))
 }
 
 fn embed(
@@ -336,19 +337,8 @@ pub fn run(cmd: ClassifyCmd) -> Result<()> {
                 Some(r)
             };
             // The final head: every example of the kept classes.
-            let mut counts = vec![0usize; Relation::ALL.len()];
-            for e in &examples {
-                counts[e.relation.index()] += 1;
-            }
-            let dropped: Vec<(Relation, usize)> = Relation::ALL
-                .iter()
-                .zip(&counts)
-                .filter(|(_, &n)| n > 0 && n < cfg.min_class_count)
-                .map(|(&r, &n)| (r, n))
-                .collect();
-            let kept: Vec<usize> = (0..examples.len())
-                .filter(|&i| !dropped.iter().any(|(r, _)| *r == examples[i].relation))
-                .collect();
+            let (support, dropped, kept) = rare_class_filter(&examples, cfg.min_class_count);
+            let mut counts = support.to_vec();
             for (r, n) in &dropped {
                 eprintln!(
                     "warning: class {} dropped: {n} example(s), fewer than --min-class-count {}",
