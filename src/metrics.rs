@@ -235,7 +235,7 @@ pub fn confusion_matrix(truth: &[usize], predicted: &[usize], n: usize) -> Vec<V
 }
 
 /// Precision, recall, F1 and support of one class.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassMetrics {
     /// Precision (0 when the class is never predicted).
     pub precision: f64,
@@ -249,7 +249,7 @@ pub struct ClassMetrics {
 
 /// Per-class figures and the F1 averages, over explicit classes (sklearn's `labels=`, with
 /// `zero_division=0`): an absent class gets zero support and zeros, and counts in the macro mean.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassReport {
     /// One entry per class, in class order.
     pub classes: Vec<ClassMetrics>,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::head::{eval_rows, fit_head, training_rows, Example, HeadConfig, N_CLASSES};
 use super::mlp::{Mlp, MlpConfig};
 use crate::data::relationships::Relation;
-use crate::data::split::repeated_stratified_kfold;
+use crate::data::split::{repeated_stratified_kfold, stratified_split};
 use crate::error::{Error, Result};
 use crate::metrics::{class_report, confusion_matrix, ClassReport};
 
@@ -29,6 +29,9 @@ pub struct CvConfig {
     pub head: HeadConfig,
     /// The comparison head (a one-hidden-layer MLP on the same rows); `None` leaves it out.
     pub mlp: Option<MlpConfig>,
+    /// Share of the examples in the single stratified holdout split reported next to the k-fold
+    /// (every kept class of ≥ 2 examples has ≥ 1 in validation); 0 leaves the holdout out.
+    pub holdout_split: f64,
 }
 
 impl Default for CvConfig {
@@ -40,6 +43,7 @@ impl Default for CvConfig {
             seed: 42,
             head: HeadConfig::default(),
             mlp: Some(MlpConfig::default()),
+            holdout_split: 0.2,
         }
     }
 }
@@ -111,6 +115,37 @@ pub struct CvReport {
     pub folds_missing_a_class: usize,
     /// The learnt head first, then the baselines, then the MLP comparison head when configured.
     pub models: Vec<ModelCv>,
+    /// One stratified train / validation split, the seeds' `eval_split` view (`None` when
+    /// `holdout_split` is 0).
+    pub holdout: Option<HoldoutReport>,
+}
+
+/// The figures of one stratified holdout split: the seeds' single validation set, done so that
+/// every class is in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutReport {
+    /// Training examples.
+    pub train: usize,
+    /// Validation examples.
+    pub eval: usize,
+    /// Validation examples per class, in [`Relation::ALL`] order.
+    pub eval_support: Vec<usize>,
+    /// Kept classes with no validation example (empty by construction; reported so it is
+    /// checked, not assumed).
+    pub classes_missing: Vec<Relation>,
+    /// The same models as the k-fold table, in the same order.
+    pub models: Vec<ModelHoldout>,
+}
+
+/// One model on the holdout split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelHoldout {
+    /// The model's name, as in [`ModelCv::name`].
+    pub name: String,
+    /// Per-class precision / recall / F1 and the averages, over the four explicit classes.
+    pub report: ClassReport,
+    /// Confusion matrix (rows: truth; columns: prediction).
+    pub confusion: Vec<Vec<usize>>,
 }
 
 /// Cosine-threshold rule: duplicate when cos ≥ t1, related when t2 ≤ cos < t1, none below.
@@ -203,7 +238,119 @@ pub fn rare_class_filter(
     (support, dropped, kept)
 }
 
-/// Repeated stratified k-fold of the learnt head and the baselines on `examples`.
+/// The models' names, in the order of [`evaluate_split`]'s predictions.
+const MODEL_NAMES: [&str; 4] = [
+    "logistic regression",
+    "majority class",
+    "cosine thresholds",
+    "MLP (1 hidden layer)",
+];
+
+/// Fit every model on `train` and predict `eval` (indices into `examples`): the truth, and the
+/// predictions of the head, the majority class, the cosine rule and the MLP (empty when the MLP is
+/// off). `tag` distinguishes the seeds of different splits. Nothing of `eval` but its embeddings
+/// at prediction time reaches a model: balancing, standardisation, C and the thresholds are all
+/// chosen on `train`.
+fn evaluate_split(
+    examples: &[Example],
+    cosines: &[f64],
+    train: &[usize],
+    eval: &[usize],
+    cfg: &CvConfig,
+    tag: u64,
+) -> Result<(Vec<usize>, [Vec<usize>; 4])> {
+    let truth: Vec<usize> = eval.iter().map(|&i| examples[i].relation.index()).collect();
+
+    let head = fit_head(
+        examples,
+        train,
+        &HeadConfig {
+            seed: cfg.head.seed ^ tag,
+            ..cfg.head.clone()
+        },
+    )?;
+    let pred_head: Vec<usize> = eval
+        .iter()
+        .map(|&i| head.predict(examples[i].u, examples[i].v).index())
+        .collect();
+
+    let mut counts = [0usize; N_CLASSES];
+    for &i in train {
+        counts[examples[i].relation.index()] += 1;
+    }
+    let majority = (0..N_CLASSES)
+        .max_by_key(|&k| (counts[k], N_CLASSES - k))
+        .unwrap_or(0);
+    let pred_majority = vec![majority; eval.len()];
+
+    let train_cos: Vec<f64> = train.iter().map(|&i| cosines[i]).collect();
+    let train_truth: Vec<usize> = train
+        .iter()
+        .map(|&i| examples[i].relation.index())
+        .collect();
+    let rule = CosineRule::tune(&train_cos, &train_truth);
+    let pred_rule: Vec<usize> = eval.iter().map(|&i| rule.predict(cosines[i])).collect();
+
+    // The MLP trains on the same kind of rows (orders, balancing, standardisation) as the head.
+    let pred_mlp = match &cfg.mlp {
+        None => Vec::new(),
+        Some(mc) => {
+            let seed = cfg.head.seed ^ tag ^ 0x3a1f;
+            let mut rng = crate::rng::Rng::new(seed);
+            let (st, x, y, dim) = training_rows(examples, train, &cfg.head, &mut rng)?;
+            let mlp = Mlp::fit(&x, dim, &y, N_CLASSES, mc, seed)?;
+            mlp.predict(&eval_rows(examples, eval, cfg.head.features, &st), dim)?
+        }
+    };
+    Ok((truth, [pred_head, pred_majority, pred_rule, pred_mlp]))
+}
+
+/// The single stratified holdout split of the kept examples, scored like one fold.
+fn holdout(
+    examples: &[Example],
+    cosines: &[f64],
+    kept: &[usize],
+    classes: &[usize],
+    cfg: &CvConfig,
+) -> Result<HoldoutReport> {
+    let (tr, ev) = stratified_split(classes, cfg.holdout_split, cfg.seed)?;
+    let train: Vec<usize> = tr.iter().map(|&j| kept[j]).collect();
+    let eval: Vec<usize> = ev.iter().map(|&j| kept[j]).collect();
+    // A tag no fold uses (folds are numbered from 0 up).
+    let (truth, preds) = evaluate_split(examples, cosines, &train, &eval, cfg, u64::MAX)?;
+    let mut eval_support = vec![0usize; N_CLASSES];
+    let mut kept_support = [0usize; N_CLASSES];
+    for &t in &truth {
+        eval_support[t] += 1;
+    }
+    for &c in classes {
+        kept_support[c] += 1;
+    }
+    let classes_missing = Relation::ALL
+        .iter()
+        .filter(|r| kept_support[r.index()] > 0 && eval_support[r.index()] == 0)
+        .copied()
+        .collect();
+    Ok(HoldoutReport {
+        train: train.len(),
+        eval: eval.len(),
+        eval_support,
+        classes_missing,
+        models: preds
+            .iter()
+            .zip(MODEL_NAMES)
+            .filter(|(p, _)| p.len() == truth.len())
+            .map(|(p, name)| ModelHoldout {
+                name: name.into(),
+                report: class_report(&truth, p, N_CLASSES),
+                confusion: confusion_matrix(&truth, p, N_CLASSES),
+            })
+            .collect(),
+    })
+}
+
+/// Repeated stratified k-fold of the learnt head and the baselines on `examples`, and the
+/// stratified holdout split when `cfg.holdout_split` > 0.
 pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> {
     let (support, dropped, kept) = rare_class_filter(examples, cfg.min_class_count);
     let mut warnings: Vec<String> = dropped
@@ -243,53 +390,17 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
         .collect();
     // Folds are independent (each has its own seed), so they run on all cores natively (see
     // parallel.rs) and one after the other in wasm — with identical results.
-    let per_fold = crate::parallel::map(&folds, |f| -> Result<(Vec<usize>, [Vec<usize>; 4])> {
+    let per_fold = crate::parallel::map(&folds, |f| {
         let train: Vec<usize> = f.train.iter().map(|&j| kept[j]).collect();
         let eval: Vec<usize> = f.eval.iter().map(|&j| kept[j]).collect();
-        let truth: Vec<usize> = eval.iter().map(|&i| examples[i].relation.index()).collect();
-
-        let head = fit_head(
+        evaluate_split(
             examples,
+            &cosines,
             &train,
-            &HeadConfig {
-                seed: cfg.head.seed ^ ((f.repeat * cfg.folds + f.fold) as u64),
-                ..cfg.head.clone()
-            },
-        )?;
-        let pred_head: Vec<usize> = eval
-            .iter()
-            .map(|&i| head.predict(examples[i].u, examples[i].v).index())
-            .collect();
-
-        let mut counts = [0usize; N_CLASSES];
-        for &i in &train {
-            counts[examples[i].relation.index()] += 1;
-        }
-        let majority = (0..N_CLASSES)
-            .max_by_key(|&k| (counts[k], N_CLASSES - k))
-            .unwrap_or(0);
-        let pred_majority = vec![majority; eval.len()];
-
-        let train_cos: Vec<f64> = train.iter().map(|&i| cosines[i]).collect();
-        let train_truth: Vec<usize> = train
-            .iter()
-            .map(|&i| examples[i].relation.index())
-            .collect();
-        let rule = CosineRule::tune(&train_cos, &train_truth);
-        let pred_rule: Vec<usize> = eval.iter().map(|&i| rule.predict(cosines[i])).collect();
-
-        // The MLP trains on the same kind of rows (orders, balancing, standardisation) as the head.
-        let pred_mlp = match &cfg.mlp {
-            None => Vec::new(),
-            Some(mc) => {
-                let seed = cfg.head.seed ^ ((f.repeat * cfg.folds + f.fold) as u64) ^ 0x3a1f;
-                let mut rng = crate::rng::Rng::new(seed);
-                let (st, x, y, dim) = training_rows(examples, &train, &cfg.head, &mut rng)?;
-                let mlp = Mlp::fit(&x, dim, &y, N_CLASSES, mc, seed)?;
-                mlp.predict(&eval_rows(examples, &eval, cfg.head.features, &st), dim)?
-            }
-        };
-        Ok((truth, [pred_head, pred_majority, pred_rule, pred_mlp]))
+            &eval,
+            cfg,
+            (f.repeat * cfg.folds + f.fold) as u64,
+        )
     });
     let mut reports: [Vec<ClassReport>; 4] = Default::default();
     let mut confusions = vec![vec![vec![0usize; N_CLASSES]; N_CLASSES]; 4];
@@ -317,26 +428,26 @@ pub fn cross_validate(examples: &[Example], cfg: &CvConfig) -> Result<CvReport> 
     for &c in &classes {
         kept_support[c] += 1;
     }
-    let mut confusions = confusions.into_iter();
-    let mut next = || confusions.next().unwrap_or_default();
+    let holdout = if cfg.holdout_split > 0.0 {
+        Some(holdout(examples, &cosines, &kept, &classes, cfg)?)
+    } else {
+        None
+    };
+    let models = reports
+        .iter()
+        .zip(confusions)
+        .zip(MODEL_NAMES)
+        .filter(|((r, _), _)| !r.is_empty())
+        .map(|((r, c), name)| summarise(name, r, c, &kept_support))
+        .collect();
     Ok(CvReport {
         config: cfg.clone(),
         examples: kept.len(),
         dropped,
         warnings,
         folds_missing_a_class,
-        models: vec![
-            summarise("logistic regression", &reports[0], next(), &kept_support),
-            summarise("majority class", &reports[1], next(), &kept_support),
-            summarise("cosine thresholds", &reports[2], next(), &kept_support),
-        ]
-        .into_iter()
-        .chain(
-            cfg.mlp
-                .is_some()
-                .then(|| summarise("MLP (1 hidden layer)", &reports[3], next(), &kept_support)),
-        )
-        .collect(),
+        models,
+        holdout,
     })
 }
 
@@ -377,6 +488,21 @@ mod tests {
         // The summed confusion matrix counts every validation example once per repetition.
         let total: usize = r.models[0].confusion.iter().flatten().sum();
         assert_eq!(total, ex.len() * 2);
+        // The holdout: 20% of the examples, every class in validation, the same models.
+        let h = r.holdout.as_ref().unwrap();
+        assert_eq!((h.train, h.eval), (114, 28));
+        assert!(
+            h.eval_support.iter().all(|&n| n >= 1),
+            "{:?}",
+            h.eval_support
+        );
+        assert!(h.classes_missing.is_empty());
+        let names: Vec<&str> = h.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            r.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>()
+        );
+        assert!(h.models[0].report.macro_f1 > h.models[1].report.macro_f1);
         assert_eq!(cross_validate(&ex, &small_cfg()).unwrap(), r);
     }
 
@@ -396,6 +522,26 @@ mod tests {
         assert_eq!(related.support, 0);
         assert_eq!(related.f1.mean, 0.0);
         assert_eq!(r.examples, 42);
+        let h = r.holdout.as_ref().unwrap();
+        assert_eq!(h.eval_support[Relation::Related.index()], 0);
+        assert_eq!(h.eval_support[Relation::Causal.index()], 0);
+        assert!(h.classes_missing.is_empty());
+        assert_eq!(
+            h.models[0].report.classes[Relation::Related.index()].f1,
+            0.0
+        );
+        // Without the MLP and the holdout, both are left out of the report.
+        let bare = cross_validate(
+            &ex,
+            &CvConfig {
+                mlp: None,
+                holdout_split: 0.0,
+                ..small_cfg()
+            },
+        )
+        .unwrap();
+        assert_eq!(bare.models.len(), 3);
+        assert!(bare.holdout.is_none());
         // One class left is not a classification problem.
         let (us, vs, ys) = toy([0, 0, 0, 10], 5);
         assert!(cross_validate(&examples(&us, &vs, &ys), &small_cfg()).is_err());

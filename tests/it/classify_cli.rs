@@ -93,6 +93,10 @@ fn train_save_load_predict_round_trip() {
             "MLP (1 hidden layer)"
         ]
     );
+    // The stratified holdout (20% of 48): every class in validation.
+    assert_eq!(summary["holdout"]["eval"], 10);
+    assert_eq!(summary["holdout"]["classes_missing"], json!([]));
+    assert_eq!(summary["holdout"]["models"].as_array().unwrap().len(), 4);
     let folder = out.join(DIR);
     for f in [FILE, "metrics.json", "confusion_matrix.svg"] {
         assert!(folder.join(f).is_file(), "{f} missing");
@@ -160,6 +164,10 @@ fn classify_refuses_bad_options_and_data() {
         "--features: unknown feature `cos`",
     );
     run(with(&["--c", "0,1"]), "--c: every value must be positive");
+    run(
+        with(&["--holdout-split", "1"]),
+        "--holdout-split must be in [0, 1), got 1",
+    );
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"[{"a": "x", "b": "y", "relationship": "sibling"}]"#).unwrap();
     let bad = bad.display().to_string();

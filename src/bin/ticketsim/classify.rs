@@ -93,6 +93,13 @@ pub struct Common {
     /// Repetitions of the k-fold report.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Share of the data in the single stratified holdout split reported after the k-fold table
+    /// (every class in validation); 0 leaves it out.
+    #[arg(long, default_value_t = 0.2)]
+    holdout_split: f64,
+    /// Leave the MLP comparison head out of the reports (faster).
+    #[arg(long)]
+    no_mlp: bool,
     /// Classes with fewer examples are dropped (with a warning).
     #[arg(long, default_value_t = 5)]
     min_class_count: usize,
@@ -149,13 +156,23 @@ impl Common {
         if self.folds < 2 {
             bail!("--folds must be at least 2");
         }
+        if !(0.0..1.0).contains(&self.holdout_split) {
+            bail!(
+                "--holdout-split must be in [0, 1), got {}",
+                self.holdout_split
+            );
+        }
         let mut cfg = CvConfig {
             folds: self.folds,
             repeats: self.repeats.max(1),
             min_class_count: self.min_class_count,
             seed: self.seed,
+            holdout_split: self.holdout_split,
             ..CvConfig::default()
         };
+        if self.no_mlp {
+            cfg.mlp = None;
+        }
         cfg.head.features = features;
         cfg.head.balance = balance;
         cfg.head.c_grid = c_grid;
@@ -254,6 +271,45 @@ fn print_report(r: &CvReport) {
             ms(m.weighted_f1)
         );
     }
+    if let Some(h) = &r.holdout {
+        eprintln!(
+            "\nstratified holdout: {} train / {} validation (validation per class: {}); {} classes missing from validation",
+            h.train,
+            h.eval,
+            Relation::ALL
+                .iter()
+                .zip(&h.eval_support)
+                .map(|(r, n)| format!("{} {n}", r.name()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            h.classes_missing.len()
+        );
+        eprintln!(
+            "  {:<22} {:>8} {:>8} {:>8}   F1: {}",
+            "model",
+            "micro",
+            "macro",
+            "weighted",
+            Relation::ALL
+                .iter()
+                .map(|r| format!("{:>9}", r.name()))
+                .collect::<String>()
+        );
+        for m in &h.models {
+            eprintln!(
+                "  {:<22} {:>8.3} {:>8.3} {:>8.3}       {}",
+                m.name,
+                m.report.micro_f1,
+                m.report.macro_f1,
+                m.report.weighted_f1,
+                m.report
+                    .classes
+                    .iter()
+                    .map(|c| format!("{:>9.3}", c.f1))
+                    .collect::<String>()
+            );
+        }
+    }
 }
 
 fn summary(r: &CvReport) -> serde_json::Value {
@@ -267,6 +323,16 @@ fn summary(r: &CvReport) -> serde_json::Value {
             "micro_f1": m.micro_f1,
             "weighted_f1": m.weighted_f1,
         })).collect::<Vec<_>>(),
+        "holdout": r.holdout.as_ref().map(|h| json!({
+            "train": h.train,
+            "eval": h.eval,
+            "classes_missing": h.classes_missing,
+            "models": h.models.iter().map(|m| json!({
+                "name": m.name,
+                "macro_f1": m.report.macro_f1,
+                "micro_f1": m.report.micro_f1,
+            })).collect::<Vec<_>>(),
+        })),
     })
 }
 
