@@ -37,6 +37,61 @@ impl ModelFiles {
         "1_Pooling/config.json",
         "sentence_bert_config.json",
     ];
+
+    /// Pick a model's files out of `(path, bytes)` entries — a dropped folder (every path under one
+    /// top folder, e.g. `all-MiniLM-L6-v2/config.json`), loose dropped files, or
+    /// [`SentenceEncoder::to_files`]. `source` names the drop in errors. Unrelated files
+    /// (README.md, pytorch_model.bin, …) are ignored.
+    pub fn from_named(entries: &[(String, Vec<u8>)], source: &str) -> Result<Self> {
+        // Paths relative to the shallowest folder that holds a config.json.
+        let root = entries
+            .iter()
+            .filter_map(|(p, _)| {
+                let p = p.replace('\\', "/");
+                p.strip_suffix("config.json")
+                    .filter(|r| r.is_empty() || r.ends_with('/'))
+                    .filter(|r| !r.ends_with("1_Pooling/"))
+                    .map(str::to_string)
+            })
+            .min_by_key(|r| r.len())
+            .unwrap_or_default();
+        let find = |name: &str| -> Option<Vec<u8>> {
+            entries
+                .iter()
+                .find(|(p, _)| p.replace('\\', "/") == format!("{root}{name}"))
+                .map(|(_, b)| b.clone())
+        };
+        let required = |name: &str| {
+            find(name).ok_or_else(|| {
+                Error::model(
+                    source,
+                    format!(
+                        "{name} is missing (a sentence-transformers folder has {})",
+                        Self::REQUIRED.join(", ")
+                    ),
+                )
+            })
+        };
+        Ok(ModelFiles {
+            config: required("config.json")?,
+            weights: required("model.safetensors")?,
+            tokenizer: required("tokenizer.json")?,
+            modules: find("modules.json"),
+            pooling: find("1_Pooling/config.json"),
+            sentence_bert_config: find("sentence_bert_config.json"),
+        })
+    }
+
+    /// Bytes of every file.
+    pub fn total_bytes(&self) -> usize {
+        self.config.len()
+            + self.weights.len()
+            + self.tokenizer.len()
+            + [&self.modules, &self.pooling, &self.sentence_bert_config]
+                .iter()
+                .map(|f| f.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
+    }
 }
 
 /// One entry of `modules.json`.
@@ -499,4 +554,44 @@ fn tiny_tokenizer_json() -> String {
                   "max_input_chars_per_word": 100, "vocab": vocab}
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_folders_and_loose_files_load_the_same_model() {
+        let enc = SentenceEncoder::tiny_random(2, &Device::Cpu).unwrap();
+        let files = enc.to_files().unwrap();
+        let expect = enc.encode(&["printer offline"], 1).unwrap();
+        // Loose files, a dropped folder with extras, and a folder inside a folder.
+        let in_folder = |prefix: &str| -> Vec<(String, Vec<u8>)> {
+            files
+                .iter()
+                .map(|(p, b)| (format!("{prefix}{p}"), b.clone()))
+                .chain([(format!("{prefix}README.md"), b"# model".to_vec())])
+                .collect()
+        };
+        for entries in [files.clone(), in_folder("my-model/"), in_folder("a/b/")] {
+            let f = ModelFiles::from_named(&entries, "drop").unwrap();
+            assert!(f.pooling.is_some() && f.modules.is_some());
+            assert!(f.total_bytes() > f.weights.len());
+            let got = SentenceEncoder::load(&f, &Device::Cpu)
+                .unwrap()
+                .encode(&["printer offline"], 1)
+                .unwrap();
+            assert_eq!(got, expect);
+        }
+        let without: Vec<_> = files
+            .into_iter()
+            .filter(|(p, _)| p != "tokenizer.json")
+            .collect();
+        let e = ModelFiles::from_named(&without, "my drop").unwrap_err();
+        assert!(
+            e.to_string().contains("my drop")
+                && e.to_string().contains("tokenizer.json is missing"),
+            "{e}"
+        );
+    }
 }

@@ -18,11 +18,13 @@ pub mod metrics;
 pub mod model;
 pub mod parallel;
 pub mod pooling;
+pub mod protocol;
 pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod tokenize;
 pub mod train;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -1,0 +1,214 @@
+//! The messages between the web app's page and its Web Worker, as typed serde enums. The page
+//! never computes with a model: loading, encoding, fine-tuning, evaluation and the classifier all
+//! run in the worker, so the page stays responsive. Platform-independent so the round trips are
+//! tested natively; in the browser they travel through `serde-wasm-bindgen` (byte buffers as
+//! `Uint8Array`, not arrays of numbers).
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::cv::{CvConfig, CvReport};
+use crate::data::relationships::RelationshipPair;
+use crate::encoder::ModelInfo;
+use crate::train::fit::{EpochMetrics, StopReason};
+use crate::train::metadata::{DataRecord, TrainingMetadata};
+use crate::train::trainer::{TrainConfig, TrainPair};
+
+/// Which model a request is about: the one the user loaded, or the fine-tuned one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    /// The loaded (base) model.
+    Base,
+    /// The best checkpoint of the last fine-tuning run.
+    Tuned,
+}
+
+/// A file as `(path, bytes)`; the bytes cross as a `Uint8Array`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireFile {
+    /// Path inside the model folder (`config.json`, `1_Pooling/config.json`, …).
+    pub path: String,
+    /// Contents.
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Load a sentence-transformers folder into the base slot (clears the tuned model).
+    LoadModel {
+        /// Shown in messages and recorded in the metadata (e.g. `all-MiniLM-L6-v2`).
+        name: String,
+        /// The folder's files.
+        files: Vec<WireFile>,
+    },
+    /// Embed texts with one of the models; answered by [`Response::Embeddings`] with the same id.
+    Encode {
+        /// Matches the answer to the question.
+        id: u64,
+        /// Which model.
+        slot: Slot,
+        /// The texts.
+        texts: Vec<String>,
+    },
+    /// Fine-tune a copy of the base model; progress comes as [`Response::Step`] and
+    /// [`Response::Evaluated`], the end as [`Response::TrainFinished`].
+    Train {
+        /// Training pairs.
+        train: Vec<TrainPair>,
+        /// Pairs evaluated before training and after each epoch (the best checkpoint is kept).
+        eval: Vec<TrainPair>,
+        /// Hyper-parameters.
+        config: TrainConfig,
+        /// The data files, for `training_metadata.json`.
+        data: Vec<DataRecord>,
+    },
+    /// Stop the running fine-tuning after the current step; the best checkpoint so far is kept.
+    Cancel,
+    /// Cross-validate and fit the relationship classifier on one model's embeddings.
+    Classify {
+        /// Matches the answer.
+        id: u64,
+        /// Which model's embeddings.
+        slot: Slot,
+        /// Labelled pairs.
+        pairs: Vec<RelationshipPair>,
+        /// Folds, repeats, head settings.
+        config: CvConfig,
+        /// The data files, for the classifier's record.
+        data: Vec<DataRecord>,
+    },
+    /// The tuned model (or the base one when nothing was trained) as a sentence-transformers folder
+    /// with `training_metadata.json` and `relationship_classifier/`, zipped.
+    Export {
+        /// Matches the answer.
+        id: u64,
+    },
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// The worker's module is running.
+    Ready,
+    /// A model is loaded.
+    ModelLoaded {
+        /// Which slot.
+        slot: Slot,
+        /// Name as given.
+        name: String,
+        /// Architecture and size.
+        info: ModelInfo,
+        /// Milliseconds to parse and load it.
+        load_ms: f64,
+    },
+    /// Answer to [`Request::Encode`].
+    Embeddings {
+        /// The request's id.
+        id: u64,
+        /// One vector per text.
+        vectors: Vec<Vec<f32>>,
+        /// Milliseconds spent encoding.
+        ms: f64,
+    },
+    /// One optimiser step done.
+    Step {
+        /// Steps done.
+        step: usize,
+        /// Steps in the whole run.
+        total: usize,
+        /// Epoch of this step (0-based).
+        epoch: usize,
+        /// Batch loss.
+        loss: f64,
+        /// Learning rate used.
+        lr: f64,
+        /// Milliseconds since training started (evaluations included).
+        elapsed_ms: f64,
+        /// Estimated milliseconds left (steps and the evaluations still to come).
+        eta_ms: f64,
+        /// Training pairs per second over the steps so far (evaluations excluded).
+        pairs_per_s: f64,
+    },
+    /// An evaluation (the base model first, then after each epoch).
+    Evaluated {
+        /// The figures.
+        metrics: EpochMetrics,
+        /// Best so far: this checkpoint is the one kept.
+        improved: bool,
+    },
+    /// Fine-tuning ended; the best checkpoint is now in the tuned slot.
+    TrainFinished {
+        /// Why it ended.
+        reason: StopReason,
+        /// What `training_metadata.json` will say.
+        metadata: Box<TrainingMetadata>,
+    },
+    /// Answer to [`Request::Classify`].
+    Classified {
+        /// The request's id.
+        id: u64,
+        /// The k-fold report (and holdout).
+        report: Box<CvReport>,
+        /// Regularisation chosen for the final classifier.
+        c: f64,
+    },
+    /// Answer to [`Request::Export`].
+    Exported {
+        /// The request's id.
+        id: u64,
+        /// The zip archive.
+        #[serde(with = "serde_bytes")]
+        zip: Vec<u8>,
+        /// Its entries.
+        files: Vec<String>,
+    },
+    /// A request failed (`id` when it had one); the message names file, record and field where the
+    /// data is at fault.
+    Error {
+        /// The failed request's id.
+        id: Option<u64>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_responses_round_trip_as_json() {
+        let reqs = vec![
+            Request::LoadModel {
+                name: "m".into(),
+                files: vec![WireFile {
+                    path: "config.json".into(),
+                    bytes: b"{}".to_vec(),
+                }],
+            },
+            Request::Encode {
+                id: 7,
+                slot: Slot::Tuned,
+                texts: vec!["vpn down".into()],
+            },
+            Request::Cancel,
+            Request::Export { id: 3 },
+        ];
+        for r in reqs {
+            let j = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Request>(&j).unwrap(), r, "{j}");
+        }
+        let j = serde_json::to_string(&Request::Cancel).unwrap();
+        assert_eq!(j, r#"{"type":"cancel"}"#);
+        let resp = Response::Error {
+            id: Some(1),
+            message: "x".into(),
+        };
+        let j = serde_json::to_string(&resp).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&j).unwrap(), resp);
+    }
+}
