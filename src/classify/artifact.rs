@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::cv::CvConfig;
-use super::head::Head;
+use super::cv::{rare_class_filter, CvConfig};
+use super::head::{fit_head, Example, Head};
 use crate::data::relationships::Relation;
 use crate::error::{Error, Result};
-use crate::train::metadata::DataRecord;
+use crate::train::metadata::{dependency_versions, DataRecord};
 
 /// Folder name inside a model folder.
 pub const DIR: &str = "relationship_classifier";
@@ -46,6 +46,38 @@ pub struct ClassifierArtifact {
 }
 
 impl ClassifierArtifact {
+    /// Fit the final classifier on every example of the classes the rare-class filter keeps (C by
+    /// inner cross-validation), recording what it was trained on and with. The same in the CLI
+    /// and the web app's worker.
+    pub fn train(
+        examples: &[Example],
+        config: &CvConfig,
+        encoder: &str,
+        encoder_sha256: &str,
+        data: Vec<DataRecord>,
+    ) -> Result<Self> {
+        let (support, dropped, kept) = rare_class_filter(examples, config.min_class_count);
+        let mut class_counts = support.to_vec();
+        for (r, _) in &dropped {
+            class_counts[r.index()] = 0;
+        }
+        let head = fit_head(examples, &kept, &config.head)?;
+        let mut versions = dependency_versions();
+        versions.insert("ticketsim".into(), env!("CARGO_PKG_VERSION").into());
+        Ok(ClassifierArtifact {
+            format_version: FORMAT_VERSION,
+            labels: Relation::ALL.iter().map(|r| r.name().to_string()).collect(),
+            head,
+            encoder: encoder.into(),
+            encoder_sha256: encoder_sha256.into(),
+            config: config.clone(),
+            data,
+            class_counts,
+            dropped,
+            versions,
+        })
+    }
+
     /// Pretty JSON.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         serde_json::to_vec_pretty(self).map_err(|e| Error::Invalid(format!("classifier: {e}")))
@@ -72,5 +104,44 @@ impl ClassifierArtifact {
             ));
         }
         Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::head::tests::{examples, toy};
+    use crate::classify::head::HeadConfig;
+
+    #[test]
+    fn save_load_round_trip_predicts_identically() {
+        let (us, vs, ys) = toy([15, 4, 15, 40], 8);
+        let ex = examples(&us, &vs, &ys);
+        let cfg = CvConfig {
+            head: HeadConfig {
+                c_grid: vec![0.1, 1.0],
+                ..HeadConfig::default()
+            },
+            ..CvConfig::default()
+        };
+        let art = ClassifierArtifact::train(&ex, &cfg, "tiny", "00", vec![]).unwrap();
+        assert_eq!(art.dropped, vec![(Relation::Causal, 4)]);
+        assert_eq!(art.class_counts, [15, 0, 15, 40]);
+        let back = ClassifierArtifact::from_json(&art.to_json().unwrap(), FILE).unwrap();
+        assert_eq!(back, art);
+        for e in &ex {
+            let (p, q) = (
+                art.head.probabilities(e.u, e.v),
+                back.head.probabilities(e.u, e.v),
+            );
+            assert_eq!(
+                p.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                q.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
+        let mut wrong = art.clone();
+        wrong.labels.swap(0, 1);
+        let e = ClassifierArtifact::from_json(&wrong.to_json().unwrap(), FILE).unwrap_err();
+        assert!(e.to_string().contains("labels"), "{e}");
     }
 }

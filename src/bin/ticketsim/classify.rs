@@ -10,14 +10,14 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
 
 use ticketsim::classify::artifact::{self, ClassifierArtifact};
-use ticketsim::classify::cv::{cross_validate, rare_class_filter, CvConfig, CvReport};
+use ticketsim::classify::cv::{cross_validate, CvConfig, CvReport};
 use ticketsim::classify::features::FeatureConfig;
-use ticketsim::classify::head::{fit_head, Balance};
+use ticketsim::classify::head::Balance;
 use ticketsim::classify::PairEmbeddings;
 use ticketsim::data::load::Mode;
 use ticketsim::data::relationships::{load_relationship_pairs, Relation, RelationshipPair};
 use ticketsim::native::{encoder_from_files, read_file, read_model_dir, resolve_model};
-use ticketsim::train::metadata::{dependency_versions, sha256_hex, DataRecord};
+use ticketsim::train::metadata::{sha256_hex, DataRecord};
 use ticketsim::SentenceEncoder;
 
 /// The classifier commands.
@@ -403,37 +403,20 @@ pub fn run(cmd: ClassifyCmd) -> Result<()> {
                 Some(r)
             };
             // The final head: every example of the kept classes.
-            let (support, dropped, kept) = rare_class_filter(&examples, cfg.min_class_count);
-            let mut counts = support.to_vec();
-            for (r, n) in &dropped {
+            let t = Instant::now();
+            let art = ClassifierArtifact::train(&examples, &cfg, &common.model, &sha, data)?;
+            for (r, n) in &art.dropped {
                 eprintln!(
                     "warning: class {} dropped: {n} example(s), fewer than --min-class-count {}",
                     r.name(),
                     cfg.min_class_count
                 );
-                counts[r.index()] = 0;
             }
-            let t = Instant::now();
-            let head = fit_head(&examples, &kept, &cfg.head)?;
             eprintln!(
                 "fitted the classifier (C = {}) in {:.1}s",
-                head.c,
+                art.head.c,
                 t.elapsed().as_secs_f64()
             );
-            let mut versions = dependency_versions();
-            versions.insert("ticketsim".into(), env!("CARGO_PKG_VERSION").into());
-            let art = ClassifierArtifact {
-                format_version: artifact::FORMAT_VERSION,
-                labels: Relation::ALL.iter().map(|r| r.name().to_string()).collect(),
-                head,
-                encoder: common.model.clone(),
-                encoder_sha256: sha,
-                config: cfg,
-                data,
-                class_counts: counts,
-                dropped,
-                versions,
-            };
             let dir = out.join(artifact::DIR);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
