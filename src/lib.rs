@@ -32,6 +32,8 @@ pub mod app;
 pub mod native;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 pub use encoder::{cosine, ModelFiles, ModelInfo, SentenceEncoder};
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 mod fuzz;
+pub mod detect;
 pub mod generate;
 pub mod incidents;
 pub mod load;

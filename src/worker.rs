@@ -1,0 +1,380 @@
+//! The web app's Web Worker: every computation with a model — loading, encoding, fine-tuning with
+//! evaluation and best-checkpoint keeping, the relationship classifier, the export — runs here so
+//! the page stays responsive. Requests and answers are [`crate::protocol`] enums.
+//!
+//! Fine-tuning yields to the event loop after every step, so a `Cancel` (or an `Encode` of the
+//! base model for the demo) is handled between two steps; the run then ends with the best
+//! checkpoint so far, exactly like Ctrl-C in the CLI.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use candle_core::Device;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::classify::artifact::{self, ClassifierArtifact};
+use crate::classify::cv::cross_validate;
+use crate::classify::PairEmbeddings;
+use crate::encoder::{ModelFiles, SentenceEncoder};
+use crate::error::{Error, Result};
+use crate::protocol::{Request, Response, Slot, WireFile};
+use crate::train::fit::{Fit, FitEvent, StopReason};
+use crate::train::metadata::{sha256_hex, BaseModel, EpochRecord, TrainingMetadata};
+use crate::web::now_ms;
+
+/// A loaded model and what the export and the metadata need to know of it.
+struct Loaded {
+    name: String,
+    encoder: Rc<SentenceEncoder>,
+    /// Its folder as written by [`SentenceEncoder::to_files`] (the tuned model's export).
+    files: Vec<(String, Vec<u8>)>,
+    sha256: String,
+}
+
+#[derive(Default)]
+struct State {
+    base: Option<Rc<Loaded>>,
+    tuned: Option<Rc<Loaded>>,
+    /// Set while a fine-tuning run is going; `Cancel` sets the flag inside.
+    cancel: Option<Rc<Cell<bool>>>,
+    metadata: Option<TrainingMetadata>,
+    /// The classifier of each slot (trained on that slot's embeddings).
+    classifier: Option<(Slot, ClassifierArtifact, crate::classify::cv::CvReport)>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(r: &Response) {
+    match serde_wasm_bindgen::to_value(r) {
+        Ok(v) => {
+            if let Err(e) = scope().post_message(&v) {
+                web_sys::console::error_2(&"worker: postMessage failed".into(), &e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&format!("worker: cannot serialise: {e}").into()),
+    }
+}
+
+fn fail(id: Option<u64>, e: impl std::fmt::Display) {
+    post(&Response::Error {
+        id,
+        message: e.to_string(),
+    });
+}
+
+/// Let the event loop run (queued messages are handled) before going on.
+async fn yield_now() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Start the worker: answer messages, and say it is ready.
+pub fn main() {
+    console_error_panic_hook::set_once();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
+            Ok(req) => handle(req),
+            Err(e) => fail(None, format!("worker: bad request: {e}")),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&Response::Ready);
+}
+
+fn handle(req: Request) {
+    match req {
+        Request::LoadModel { name, files } => {
+            if let Err(e) = load_model(name, files) {
+                fail(None, e);
+            }
+        }
+        Request::Encode { id, slot, texts } => match encode(slot, &texts) {
+            Ok(r) => post(&r(id)),
+            Err(e) => fail(Some(id), e),
+        },
+        Request::Train {
+            train,
+            eval,
+            config,
+            data,
+        } => {
+            let busy = STATE.with(|s| s.borrow().cancel.is_some());
+            if busy {
+                fail(None, "a fine-tuning run is already going");
+                return;
+            }
+            let cancel = Rc::new(Cell::new(false));
+            STATE.with(|s| s.borrow_mut().cancel = Some(cancel.clone()));
+            spawn_local(async move {
+                if let Err(e) = fine_tune(train, eval, config, data, cancel).await {
+                    fail(None, e);
+                }
+                STATE.with(|s| s.borrow_mut().cancel = None);
+            });
+        }
+        Request::Cancel => STATE.with(|s| {
+            if let Some(c) = &s.borrow().cancel {
+                c.set(true);
+            }
+        }),
+        Request::Classify {
+            id,
+            slot,
+            pairs,
+            config,
+            data,
+        } => match classify(slot, &pairs, &config, data) {
+            Ok(r) => post(&Response::Classified {
+                id,
+                c: r.0,
+                report: Box::new(r.1),
+            }),
+            Err(e) => fail(Some(id), e),
+        },
+        Request::Export { id } => match export() {
+            Ok((zip, files)) => post(&Response::Exported { id, zip, files }),
+            Err(e) => fail(Some(id), e),
+        },
+    }
+}
+
+fn load_model(name: String, files: Vec<WireFile>) -> Result<()> {
+    let t0 = now_ms();
+    let named: Vec<(String, Vec<u8>)> = files.into_iter().map(|f| (f.path, f.bytes)).collect();
+    let files = ModelFiles::from_named(&named, &name)?;
+    drop(named);
+    let encoder = SentenceEncoder::load(&files, &Device::Cpu)?;
+    let sha256 = sha256_hex(&files.weights);
+    let info = encoder.info();
+    let loaded = Loaded {
+        name: name.clone(),
+        files: encoder.to_files()?,
+        encoder: Rc::new(encoder),
+        sha256,
+    };
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.base = Some(Rc::new(loaded));
+        s.tuned = None;
+        s.metadata = None;
+        s.classifier = None;
+    });
+    post(&Response::ModelLoaded {
+        slot: Slot::Base,
+        name,
+        info,
+        load_ms: now_ms() - t0,
+    });
+    Ok(())
+}
+
+fn model(slot: Slot) -> Result<Rc<Loaded>> {
+    STATE.with(|s| {
+        let s = s.borrow();
+        match slot {
+            Slot::Base => s.base.clone(),
+            Slot::Tuned => s.tuned.clone(),
+        }
+    })
+    .ok_or_else(|| {
+        Error::Invalid(match slot {
+            Slot::Base => "no model is loaded yet".into(),
+            Slot::Tuned => "no fine-tuned model yet: fine-tune first".into(),
+        })
+    })
+}
+
+fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> {
+    let m = model(slot)?;
+    let t0 = now_ms();
+    let vectors = m.encoder.encode(texts, 32)?;
+    let ms = now_ms() - t0;
+    Ok(move |id| Response::Embeddings { id, vectors, ms })
+}
+
+async fn fine_tune(
+    train: Vec<crate::train::trainer::TrainPair>,
+    eval: Vec<crate::train::trainer::TrainPair>,
+    config: crate::train::trainer::TrainConfig,
+    data: Vec<crate::train::metadata::DataRecord>,
+    cancel: Rc<Cell<bool>>,
+) -> Result<()> {
+    let base = model(Slot::Base)?;
+    let t_start = now_ms();
+    // A fresh copy: the base model stays as loaded, for the side-by-side comparisons.
+    let named = base.files.clone();
+    let mut enc = SentenceEncoder::load(&ModelFiles::from_named(&named, &base.name)?, &Device::Cpu)?;
+    drop(named);
+    enc.set_max_seq_length(config.max_seq_length)?;
+    let base_model = BaseModel {
+        source: base.name.clone(),
+        weights_sha256: base.sha256.clone(),
+        info: enc.info(),
+    };
+    let mut fit = Fit::new(&enc, &train, eval, config.clone(), "training pairs")?;
+    let total = fit.trainer().total_steps();
+    let batch_pairs = |steps: usize| steps.min(total) as f64 * config.batch_size as f64;
+    let mut best: Option<Vec<(String, Vec<u8>)>> = None;
+    let mut records: Vec<EpochRecord> = Vec::new();
+    let (mut train_ms, mut epoch_train_ms, mut eval_ms_sum, mut evals) = (0.0, 0.0, 0.0, 0usize);
+    let epochs = config.epochs;
+    while !fit.finished() && !cancel.get() {
+        let t = now_ms();
+        match fit.advance()? {
+            FitEvent::Step(r) => {
+                let dt = now_ms() - t;
+                train_ms += dt;
+                epoch_train_ms += dt;
+                let per_step = train_ms / r.step as f64;
+                let per_eval = if evals > 0 {
+                    eval_ms_sum / evals as f64
+                } else {
+                    0.0
+                };
+                let evals_left = epochs.saturating_sub(r.epoch + usize::from(r.epoch_finished))
+                    + usize::from(r.epoch_finished);
+                post(&Response::Step {
+                    step: r.step,
+                    total,
+                    epoch: r.epoch,
+                    loss: r.loss,
+                    lr: r.lr,
+                    elapsed_ms: now_ms() - t_start,
+                    eta_ms: per_step * (total - r.step) as f64 + per_eval * evals_left as f64,
+                    pairs_per_s: batch_pairs(r.step) / (train_ms / 1000.0),
+                });
+            }
+            FitEvent::Evaluated { metrics, improved } => {
+                let eval_ms = now_ms() - t;
+                eval_ms_sum += eval_ms;
+                evals += 1;
+                if improved {
+                    best = Some(enc.to_files()?);
+                }
+                records.push(EpochRecord {
+                    metrics: metrics.clone(),
+                    train_seconds: std::mem::take(&mut epoch_train_ms) / 1000.0,
+                    eval_seconds: eval_ms / 1000.0,
+                });
+                post(&Response::Evaluated { metrics, improved });
+            }
+        }
+        yield_now().await;
+    }
+    let reason = if cancel.get() && !fit.finished() {
+        StopReason::Interrupted
+    } else {
+        fit.stop_reason()
+    };
+    let metadata = TrainingMetadata {
+        ticketsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        dependencies: crate::train::metadata::dependency_versions(),
+        platform: TrainingMetadata::platform(1),
+        base_model,
+        config,
+        data,
+        epochs: records,
+        best_epoch: fit.best().map(|b| b.epoch),
+        steps: fit.trainer().steps_done(),
+        stop_reason: reason,
+        total_seconds: (now_ms() - t_start) / 1000.0,
+        peak_memory_bytes: None,
+        finished_unix: (js_sys::Date::now() / 1000.0) as u64,
+    };
+    drop(fit);
+    // The best checkpoint becomes the tuned model (the base one when nothing beat it).
+    let files = match best {
+        Some(f) => f,
+        None => enc.to_files()?,
+    };
+    let tuned = SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
+    let sha256 = files
+        .iter()
+        .find(|(p, _)| p == "model.safetensors")
+        .map(|(_, b)| sha256_hex(b))
+        .unwrap_or_default();
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.tuned = Some(Rc::new(Loaded {
+            name: format!("{} (fine-tuned)", base.name),
+            encoder: Rc::new(tuned),
+            files,
+            sha256,
+        }));
+        s.metadata = Some(metadata.clone());
+        // A classifier of the old tuned model does not fit the new one's embeddings.
+        if matches!(s.classifier, Some((Slot::Tuned, ..))) {
+            s.classifier = None;
+        }
+    });
+    post(&Response::TrainFinished {
+        reason,
+        metadata: Box::new(metadata),
+    });
+    Ok(())
+}
+
+fn classify(
+    slot: Slot,
+    pairs: &[crate::data::relationships::RelationshipPair],
+    config: &crate::classify::cv::CvConfig,
+    data: Vec<crate::train::metadata::DataRecord>,
+) -> Result<(f64, crate::classify::cv::CvReport)> {
+    let m = model(slot)?;
+    let emb = PairEmbeddings::encode(&m.encoder, pairs, 32)?;
+    let examples = emb.examples(pairs);
+    let report = cross_validate(&examples, config)?;
+    let art = ClassifierArtifact::train(&examples, config, &m.name, &m.sha256, data)?;
+    let c = art.head.c;
+    STATE.with(|s| s.borrow_mut().classifier = Some((slot, art, report.clone())));
+    Ok((c, report))
+}
+
+/// The tuned model (else the base one) as a zipped sentence-transformers folder, with
+/// `training_metadata.json` and `relationship_classifier/` when they belong to that model.
+fn export() -> Result<(Vec<u8>, Vec<String>)> {
+    let (slot, m) = match model(Slot::Tuned) {
+        Ok(m) => (Slot::Tuned, m),
+        Err(_) => (Slot::Base, model(Slot::Base)?),
+    };
+    let folder = "ticketsim-model";
+    let mut files: Vec<(String, Vec<u8>)> = m
+        .files
+        .iter()
+        .map(|(p, b)| (format!("{folder}/{p}"), b.clone()))
+        .collect();
+    STATE.with(|s| -> Result<()> {
+        let s = s.borrow();
+        if let (Slot::Tuned, Some(meta)) = (slot, &s.metadata) {
+            files.push((
+                format!("{folder}/training_metadata.json"),
+                serde_json::to_vec_pretty(meta).map_err(|e| Error::Invalid(e.to_string()))?,
+            ));
+        }
+        if let Some((cs, art, report)) = &s.classifier {
+            if *cs == slot {
+                let dir = format!("{folder}/{}", artifact::DIR);
+                files.push((format!("{dir}/{}", artifact::FILE), art.to_json()?));
+                files.push((
+                    format!("{dir}/metrics.json"),
+                    serde_json::to_vec_pretty(report).map_err(|e| Error::Invalid(e.to_string()))?,
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    let names = files.iter().map(|(p, _)| p.clone()).collect();
+    Ok((crate::zip::zip_stored(&files)?, names))
+}
