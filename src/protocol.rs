@@ -80,6 +80,21 @@ pub enum Request {
         /// The data files, for the classifier's record.
         data: Vec<DataRecord>,
     },
+    /// Rank `candidates` by cosine similarity to `query` with one model; answered by
+    /// [`Response::Similar`]. With a classifier trained on that model, each hit also gets its
+    /// predicted relationship (query as ticket a).
+    FindSimilar {
+        /// Matches the answer.
+        id: u64,
+        /// Which model.
+        slot: Slot,
+        /// The ticket to match.
+        query: String,
+        /// The tickets to search.
+        candidates: Vec<String>,
+        /// How many hits.
+        k: usize,
+    },
     /// The tuned model (or the base one when nothing was trained) as a sentence-transformers folder
     /// with `training_metadata.json` and `relationship_classifier/`, zipped.
     Export {
@@ -156,6 +171,15 @@ pub enum Response {
         /// Regularisation chosen for the final classifier.
         c: f64,
     },
+    /// Answer to [`Request::FindSimilar`], best first.
+    Similar {
+        /// The request's id.
+        id: u64,
+        /// The hits.
+        hits: Vec<SimilarHit>,
+        /// Milliseconds spent.
+        ms: f64,
+    },
     /// Answer to [`Request::Export`].
     Exported {
         /// The request's id.
@@ -174,6 +198,19 @@ pub enum Response {
         /// What went wrong.
         message: String,
     },
+}
+
+/// One hit of [`Request::FindSimilar`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimilarHit {
+    /// Index into the candidates.
+    pub index: usize,
+    /// Cosine similarity.
+    pub score: f32,
+    /// Predicted relationship, when a classifier for the model exists.
+    pub relation: Option<String>,
+    /// Its probability.
+    pub probability: Option<f64>,
 }
 
 #[cfg(test)]

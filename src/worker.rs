@@ -41,8 +41,11 @@ struct State {
     /// Set while a fine-tuning run is going; `Cancel` sets the flag inside.
     cancel: Option<Rc<Cell<bool>>>,
     metadata: Option<TrainingMetadata>,
-    /// The classifier of each slot (trained on that slot's embeddings).
+    /// The classifier and the slot whose embeddings it was trained on.
     classifier: Option<(Slot, ClassifierArtifact, crate::classify::cv::CvReport)>,
+    /// Embeddings already computed, per model: the demo and the labelling queue ask for the same
+    /// texts again and again. Cleared whenever the slot's model changes.
+    cache: std::collections::HashMap<(Slot, String), Vec<f32>>,
 }
 
 thread_local! {
@@ -143,6 +146,23 @@ fn handle(req: Request) {
             }),
             Err(e) => fail(Some(id), e),
         },
+        Request::FindSimilar {
+            id,
+            slot,
+            query,
+            candidates,
+            k,
+        } => {
+            let t0 = now_ms();
+            match find_similar(slot, &query, &candidates, k) {
+                Ok(hits) => post(&Response::Similar {
+                    id,
+                    hits,
+                    ms: now_ms() - t0,
+                }),
+                Err(e) => fail(Some(id), e),
+            }
+        }
         Request::Export { id } => match export() {
             Ok((zip, files)) => post(&Response::Exported { id, zip, files }),
             Err(e) => fail(Some(id), e),
@@ -170,6 +190,7 @@ fn load_model(name: String, files: Vec<WireFile>) -> Result<()> {
         s.tuned = None;
         s.metadata = None;
         s.classifier = None;
+        s.cache.clear();
     });
     post(&Response::ModelLoaded {
         slot: Slot::Base,
@@ -196,12 +217,88 @@ fn model(slot: Slot) -> Result<Rc<Loaded>> {
     })
 }
 
-fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> {
+/// Embeddings of `texts` with one model, computing only those not in the cache.
+fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
     let m = model(slot)?;
+    let missing: Vec<String> = STATE.with(|s| {
+        let s = s.borrow();
+        let mut seen = std::collections::HashSet::new();
+        texts
+            .iter()
+            .filter(|t| !s.cache.contains_key(&(slot, (*t).clone())) && seen.insert(*t))
+            .cloned()
+            .collect()
+    });
+    if !missing.is_empty() {
+        let vectors = m.encoder.encode(&missing, 32)?;
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            for (t, v) in missing.into_iter().zip(vectors) {
+                s.cache.insert((slot, t), v);
+            }
+        });
+    }
+    STATE.with(|s| {
+        let s = s.borrow();
+        Ok(texts
+            .iter()
+            .map(|t| s.cache[&(slot, t.clone())].clone())
+            .collect())
+    })
+}
+
+fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> {
     let t0 = now_ms();
-    let vectors = m.encoder.encode(texts, 32)?;
+    let vectors = embed(slot, texts)?;
     let ms = now_ms() - t0;
     Ok(move |id| Response::Embeddings { id, vectors, ms })
+}
+
+fn find_similar(
+    slot: Slot,
+    query: &str,
+    candidates: &[String],
+    k: usize,
+) -> Result<Vec<crate::protocol::SimilarHit>> {
+    if query.trim().is_empty() {
+        return Err(Error::Invalid("type a ticket to search for".into()));
+    }
+    let q = embed(slot, &[query.to_string()])?.remove(0);
+    let vs = embed(slot, candidates)?;
+    let mut scored: Vec<(usize, f32)> = vs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, crate::cosine(&q, v)))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(k);
+    STATE.with(|s| {
+        let s = s.borrow();
+        let head = s
+            .classifier
+            .as_ref()
+            .filter(|(cs, ..)| *cs == slot)
+            .map(|(_, art, _)| &art.head);
+        Ok(scored
+            .into_iter()
+            .map(|(index, score)| {
+                let (relation, probability) = match head {
+                    Some(h) => {
+                        let p = h.probabilities(&q, &vs[index]);
+                        let r = h.predict(&q, &vs[index]);
+                        (Some(r.name().to_string()), Some(p[r.index()]))
+                    }
+                    None => (None, None),
+                };
+                crate::protocol::SimilarHit {
+                    index,
+                    score,
+                    relation,
+                    probability,
+                }
+            })
+            .collect())
+    })
 }
 
 async fn fine_tune(
@@ -314,6 +411,7 @@ async fn fine_tune(
             sha256,
         }));
         s.metadata = Some(metadata.clone());
+        s.cache.retain(|(slot, _), _| *slot == Slot::Base);
         // A classifier of the old tuned model does not fit the new one's embeddings.
         if matches!(s.classifier, Some((Slot::Tuned, ..))) {
             s.classifier = None;
@@ -333,7 +431,8 @@ fn classify(
     data: Vec<crate::train::metadata::DataRecord>,
 ) -> Result<(f64, crate::classify::cv::CvReport)> {
     let m = model(slot)?;
-    let emb = PairEmbeddings::encode(&m.encoder, pairs, 32)?;
+    // Through the cache: the texts are usually the ones the labelling queue already embedded.
+    let emb = PairEmbeddings::with(pairs, |texts| embed(slot, texts))?;
     let examples = emb.examples(pairs);
     let report = cross_validate(&examples, config)?;
     let art = ClassifierArtifact::train(&examples, config, &m.name, &m.sha256, data)?;

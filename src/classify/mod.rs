@@ -30,21 +30,37 @@ impl PairEmbeddings {
         pairs: &[RelationshipPair],
         batch_size: usize,
     ) -> Result<Self> {
+        Self::with(pairs, |texts| enc.encode(texts, batch_size))
+    }
+
+    /// Embed the distinct texts of `pairs` with `embed` (one vector per text, in order) — an
+    /// encoder, or a cache of embeddings computed before.
+    pub fn with<'a>(
+        pairs: &'a [RelationshipPair],
+        embed: impl FnOnce(&[String]) -> Result<Vec<Vec<f32>>>,
+    ) -> Result<Self> {
         let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut texts: Vec<&str> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
         let mut rows = Vec::with_capacity(pairs.len());
         for p in pairs {
-            let a = *index.entry(p.a.as_str()).or_insert_with(|| {
-                texts.push(p.a.as_str());
-                texts.len() - 1
-            });
-            let b = *index.entry(p.b.as_str()).or_insert_with(|| {
-                texts.push(p.b.as_str());
-                texts.len() - 1
-            });
+            let mut row = |t: &'a str| -> usize {
+                *index.entry(t).or_insert_with(|| {
+                    texts.push(t.to_string());
+                    texts.len() - 1
+                })
+            };
+            let a = row(p.a.as_str());
+            let b = row(p.b.as_str());
             rows.push((a, b));
         }
-        let embeddings = enc.encode(&texts, batch_size)?;
+        let embeddings = embed(&texts)?;
+        if embeddings.len() != texts.len() {
+            return Err(crate::error::Error::Invalid(format!(
+                "{} embeddings for {} texts",
+                embeddings.len(),
+                texts.len()
+            )));
+        }
         Ok(PairEmbeddings {
             embeddings,
             pairs: rows,

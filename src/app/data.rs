@@ -1,0 +1,341 @@
+//! Step 2: data. Drop files (or pick them, or load the sample data): training pairs, relationship
+//! pairs or an incident export in any format the loaders read; the kind is detected from the
+//! content. Each file shows its counts, class balance, bad records (file, record, reason) and a
+//! preview. Incidents can be turned into pairs here. Files are kept in IndexedDB, so a reload
+//! restores them.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use super::glue::{self, Store};
+use super::state::{Ctx, DataFile};
+use crate::data::detect::{detect_and_load, Dataset};
+use crate::data::generate::{
+    generate_pairs, relationship_pairs_json, training_pairs_json, PairGenConfig,
+};
+use crate::data::relationships::Relation;
+
+/// The sample files under [`super::SAMPLE_DATA_URL`].
+pub const SAMPLE_FILES: [&str; 5] = [
+    "training_pairs.json",
+    "eval_pairs.json",
+    "relationship_pairs.json",
+    "relationship_eval_pairs.json",
+    "incidents.csv",
+];
+
+/// Read a file into the app (replacing one of the same name); `persist` stores its bytes.
+pub fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result<(), String> {
+    let dataset = detect_and_load(&bytes, &name).map_err(|e| e.to_string())?;
+    let file = DataFile {
+        name: name.clone(),
+        dataset: Arc::new(dataset),
+        sha256: crate::train::metadata::sha256_hex(&bytes),
+        bytes: bytes.len(),
+    };
+    ctx.files.update(|fs| {
+        fs.retain(|f| f.name != name);
+        fs.push(file);
+    });
+    if persist {
+        spawn_local(async move {
+            let v = js_sys::Uint8Array::from(bytes.as_slice());
+            if let Err(e) = glue::idb_put(Store::Files, &name, &v).await {
+                ctx.worker_error
+                    .set(Some(format!("{name} is loaded but could not be saved: {e}")));
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Load the files saved in IndexedDB by earlier visits.
+pub async fn restore(ctx: Ctx) {
+    match glue::idb_entries(Store::Files).await {
+        Ok(entries) => {
+            for (name, v) in entries {
+                let bytes = js_sys::Uint8Array::new(&v).to_vec();
+                if let Err(e) = add_file(ctx, name, bytes, false) {
+                    ctx.worker_error.set(Some(e));
+                }
+            }
+        }
+        Err(e) => ctx
+            .worker_error
+            .set(Some(format!("saved files could not be read: {e}"))),
+    }
+}
+
+fn remove_file(ctx: Ctx, name: String) {
+    ctx.files.update(|fs| fs.retain(|f| f.name != name));
+    spawn_local(async move {
+        let _ = glue::idb_delete(Store::Files, &name).await;
+    });
+}
+
+/// Incidents → training and relationship pairs for both sides, added as files.
+fn generate_from(ctx: Ctx, file: &DataFile, errors: RwSignal<Vec<String>>) {
+    let Dataset::Incidents(l) = &*file.dataset else {
+        return;
+    };
+    match generate_pairs(&l.records, &PairGenConfig::default()) {
+        Ok(g) => {
+            let stem = file.name.rsplit_once('.').map_or(&*file.name, |(s, _)| s);
+            let outputs = [
+                (
+                    format!("{stem} → training_pairs.json"),
+                    training_pairs_json(&g.train.training),
+                ),
+                (
+                    format!("{stem} → eval_pairs.json"),
+                    training_pairs_json(&g.eval.training),
+                ),
+                (
+                    format!("{stem} → relationship_pairs.json"),
+                    relationship_pairs_json(&g.train.relationships),
+                ),
+                (
+                    format!("{stem} → relationship_eval_pairs.json"),
+                    relationship_pairs_json(&g.eval.relationships),
+                ),
+            ];
+            let mut errs: Vec<String> = g.notes.clone();
+            for (name, json) in outputs {
+                let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
+                if let Err(e) = add_file(ctx, name, bytes, true) {
+                    errs.push(e);
+                }
+            }
+            errors.set(errs);
+        }
+        Err(e) => errors.set(vec![e.to_string()]),
+    }
+}
+
+async fn load_samples(ctx: Ctx, errors: RwSignal<Vec<String>>) {
+    let mut errs = Vec::new();
+    for name in SAMPLE_FILES {
+        let url = format!("{}/{name}", super::SAMPLE_DATA_URL);
+        match crate::web::fetch_bytes(&url).await {
+            Ok(Some(bytes)) => {
+                if let Err(e) = add_file(ctx, name.to_string(), bytes, true) {
+                    errs.push(e);
+                }
+            }
+            Ok(None) => errs.push(format!("{url}: not found")),
+            Err(e) => errs.push(e.to_string()),
+        }
+    }
+    errors.set(errs);
+}
+
+async fn add_all(ctx: Ctx, files: Vec<(String, Vec<u8>)>, errors: RwSignal<Vec<String>>) {
+    let mut errs = Vec::new();
+    for (path, bytes) in files {
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        if let Err(e) = add_file(ctx, name, bytes, true) {
+            errs.push(e);
+        }
+    }
+    errors.set(errs);
+}
+
+/// Counts and balance of one file, as table cells.
+fn balance(d: &Dataset) -> String {
+    match d {
+        Dataset::TrainingPairs(l) => {
+            let pos = l.records.iter().filter(|p| p.label >= 0.5).count();
+            format!(
+                "{pos} similar (label ≥ 0.5) / {} different",
+                l.records.len() - pos
+            )
+        }
+        Dataset::RelationshipPairs(l) => Relation::ALL
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.name(),
+                    l.records.iter().filter(|p| p.relation == *r).count()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        Dataset::Incidents(l) => {
+            let links: usize = l
+                .records
+                .iter()
+                .map(|i| i.duplicate_of.len() + i.caused_by.len() + i.related_to.len())
+                .sum();
+            let cats: std::collections::BTreeSet<&str> = l
+                .records
+                .iter()
+                .filter_map(|i| i.category.as_deref())
+                .collect();
+            format!(
+                "{} incidents · {} categories · {links} links",
+                l.records.len(),
+                cats.len()
+            )
+        }
+    }
+}
+
+/// The first records' texts, for a look at what was read.
+fn preview(d: &Dataset) -> Vec<(String, String, String)> {
+    match d {
+        Dataset::TrainingPairs(l) => l
+            .records
+            .iter()
+            .take(3)
+            .map(|p| (p.a.clone(), p.b.clone(), format!("{}", p.label)))
+            .collect(),
+        Dataset::RelationshipPairs(l) => l
+            .records
+            .iter()
+            .take(3)
+            .map(|p| (p.a.clone(), p.b.clone(), p.relation.name().to_string()))
+            .collect(),
+        Dataset::Incidents(l) => l
+            .records
+            .iter()
+            .take(3)
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    i.text(),
+                    i.category.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The data panel.
+#[component]
+pub fn DataPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let errors: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let over = RwSignal::new(false);
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        over.set(false);
+        let Some(dt) = ev.data_transfer() else { return };
+        spawn_local(async move {
+            match glue::dropped_files(&dt).await {
+                Ok(files) => add_all(ctx, files, errors).await,
+                Err(e) => errors.set(vec![e.to_string()]),
+            }
+        });
+    };
+    let on_pick = move |ev: web_sys::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(list) = input.files() else { return };
+        spawn_local(async move {
+            match glue::input_files(&list).await {
+                Ok(files) => add_all(ctx, files, errors).await,
+                Err(e) => errors.set(vec![e.to_string()]),
+            }
+            input.set_value("");
+        });
+    };
+    let row = move |f: DataFile| {
+        let d = f.dataset.clone();
+        let r = d.report().clone();
+        let name = f.name.clone();
+        let name_rm = f.name.clone();
+        let is_incidents = matches!(&*d, Dataset::Incidents(_));
+        let f_gen = f.clone();
+        let skipped = r.skipped_total();
+        view! {
+            <article class="file" data-testid="data-file">
+                <h3>
+                    <span data-testid="data-file-name">{name}</span>
+                    " — "
+                    <span data-testid="data-file-kind">{d.kind().name()}</span>
+                </h3>
+                <p data-testid="data-file-counts">
+                    {format!("{} ({}): kept {} of {} records", r.format, format_bytes(f.bytes), r.kept, r.read)}
+                    {(skipped > 0).then(|| format!("; skipped {skipped}"))}
+                </p>
+                <p data-testid="data-file-balance">{balance(&d)}</p>
+                {(!r.examples.is_empty()).then(|| view! {
+                    <details open=true>
+                        <summary>{format!("{skipped} bad records (first of each reason)")}</summary>
+                        <ul data-testid="data-file-bad">
+                            {r.examples.iter().map(|s| view! { <li>{s.message.clone()}</li> }).collect_view()}
+                        </ul>
+                    </details>
+                })}
+                {(!r.notes.is_empty()).then(|| view! {
+                    <ul class="notes">{r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+                })}
+                <table class="preview" data-testid="data-file-preview">
+                    {preview(&d).into_iter().map(|(a, b, c)| view! {
+                        <tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>
+                    }).collect_view()}
+                </table>
+                {is_incidents.then(|| view! {
+                    <button data-testid="generate-pairs" on:click=move |_| generate_from(ctx, &f_gen, errors)>
+                        "Generate pairs from these incidents"
+                    </button>
+                })}
+                <button class="secondary" on:click=move |_| remove_file(ctx, name_rm.clone())>"Remove"</button>
+            </article>
+        }
+    };
+    view! {
+        <h2>"Data"</h2>
+        <p>
+            "Drop training pairs, relationship pairs or an incident export (JSON, JSON Lines, CSV, TSV) — "
+            "the kind is recognised from the content. Files stay in this browser."
+        </p>
+        <div
+            class="dropzone"
+            class:over=move || over.get()
+            data-testid="data-drop"
+            on:dragover=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=on_drop
+        >
+            "Drop data files here"
+            <label class="button">
+                "or choose files"
+                <input type="file" multiple=true data-testid="data-input" on:change=on_pick />
+            </label>
+        </div>
+        <button data-testid="load-samples" on:click=move |_| spawn_local(load_samples(ctx, errors))>
+            "Load the sample data"
+        </button>
+        <ul class="errors" data-testid="data-errors">
+            {move || errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+        </ul>
+        <p data-testid="data-summary">
+            {move || {
+                let t = ctx.training_pairs(None).len();
+                let r = ctx.relationship_pairs().len();
+                format!("{} files · {t} training pairs · {r} relationship pairs (labels included)", ctx.files.with(|f| f.len()))
+            }}
+        </p>
+        {move || ctx.files.get().into_iter().map(row).collect_view()}
+    }
+}
+
+fn format_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / (1 << 20) as f64)
+    } else {
+        format!("{:.1} kB", n as f64 / 1024.0)
+    }
+}

@@ -1,0 +1,131 @@
+//! The web app (Leptos, client-side rendered): eight steps in tabs — model, data, labelling,
+//! fine-tuning, evaluation, relationship classifier, similarity demo, export. The page holds the
+//! state in signals ([`state::Ctx`]) and draws the charts; every computation with a model runs
+//! in the Web Worker ([`crate::worker`]). Every value a test reads carries a `data-testid`; ticket
+//! text is always rendered as text, never as HTML.
+
+mod chart;
+mod classify;
+mod data;
+mod demo;
+mod evaluate;
+mod export;
+pub mod glue;
+mod label;
+mod model;
+pub mod state;
+mod train;
+pub mod worker_client;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use state::{Ctx, Panel};
+
+/// Where the app serves the default model from (copied into the bundle by Trunk).
+pub const DEFAULT_MODEL_URL: &str = "./models/minilm";
+/// Where the sample data is served from (data/ of the repository, copied by Trunk).
+pub const SAMPLE_DATA_URL: &str = "./data";
+
+/// Mount the app on `<body>`.
+pub fn main() {
+    console_error_panic_hook::set_once();
+    mount_to_body(App);
+}
+
+/// Root component: the step tabs and the panel shown.
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx::new();
+    provide_context(ctx);
+    ctx.start_worker();
+    // Labels and dropped files survive a reload (IndexedDB); the default model comes from the
+    // browser's cache after the first visit.
+    spawn_local(async move {
+        label::restore(ctx).await;
+        data::restore(ctx).await;
+    });
+    model::load_default(ctx);
+
+    let tab = move |p: Panel| {
+        let done = move || match p {
+            Panel::Model => ctx.base.with(|b| b.is_some()),
+            Panel::Data => ctx.files.with(|f| !f.is_empty()),
+            Panel::Label => ctx.labels.with(|l| !l.is_empty()),
+            Panel::Train => ctx.tuned.with(|t| t.is_some()),
+            Panel::Classify => ctx.classifier.with(|c| c.is_some()),
+            _ => false,
+        };
+        view! {
+            <button
+                class="tab"
+                class:active=move || ctx.panel.get() == p
+                class:done=done
+                data-testid=format!("tab-{}", p.id())
+                on:click=move |_| ctx.panel.set(p)
+            >
+                {p.title()}
+            </button>
+        }
+    };
+    view! {
+        <header>
+            <h1>"ticketsim"</h1>
+            <p class="tagline">
+                "Fine-tune and evaluate ticket-similarity models in your browser. Nothing leaves this machine."
+            </p>
+            <nav>{Panel::ALL.iter().map(|&p| tab(p)).collect_view()}</nav>
+        </header>
+        <Show when=move || ctx.worker_error.with(|e| e.is_some())>
+            <p class="error" data-testid="worker-error">
+                {move || ctx.worker_error.get().unwrap_or_default()}
+                <button on:click=move |_| ctx.worker_error.set(None)>"dismiss"</button>
+            </p>
+        </Show>
+        <main>
+            // Every panel stays mounted (hidden when not shown) so a running step — a fine-tuning
+            // run, a half-typed demo — survives switching tabs.
+            <section class="panel" data-testid="panel-model" hidden=move || ctx.panel.get() != Panel::Model>
+                <model::ModelPanel />
+            </section>
+            <section class="panel" data-testid="panel-data" hidden=move || ctx.panel.get() != Panel::Data>
+                <data::DataPanel />
+            </section>
+            <section class="panel" data-testid="panel-label" hidden=move || ctx.panel.get() != Panel::Label>
+                <label::LabelPanel />
+            </section>
+            <section class="panel" data-testid="panel-train" hidden=move || ctx.panel.get() != Panel::Train>
+                <train::TrainPanel />
+            </section>
+            <section class="panel" data-testid="panel-evaluate" hidden=move || ctx.panel.get() != Panel::Evaluate>
+                <evaluate::EvaluatePanel />
+            </section>
+            <section class="panel" data-testid="panel-classify" hidden=move || ctx.panel.get() != Panel::Classify>
+                <classify::ClassifyPanel />
+            </section>
+            <section class="panel" data-testid="panel-demo" hidden=move || ctx.panel.get() != Panel::Demo>
+                <demo::DemoPanel />
+            </section>
+            <section class="panel" data-testid="panel-export" hidden=move || ctx.panel.get() != Panel::Export>
+                <export::ExportPanel />
+            </section>
+        </main>
+    }
+}
+
+/// A "this step needs X first" line with a button that goes there.
+#[component]
+fn Needs(
+    /// What is missing, e.g. "a model".
+    what: &'static str,
+    /// The panel that provides it.
+    go: Panel,
+) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <p class="needs" data-testid=format!("needs-{}", go.id())>
+            {format!("This step needs {what}. ")}
+            <button on:click=move |_| ctx.panel.set(go)>{format!("Go to {}", go.title())}</button>
+        </p>
+    }
+}

@@ -1,0 +1,382 @@
+//! The app's state: one set of signals shared by every panel through the context, and the events
+//! from the worker that update them. Nothing is hidden in cells a panel cannot see: each panel
+//! derives what it shows from these signals and states what it still needs.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::worker_client::WorkerClient;
+use crate::classify::cv::CvReport;
+use crate::data::detect::Dataset;
+use crate::data::relationships::{Relation, RelationshipPair};
+use crate::encoder::ModelInfo;
+use crate::protocol::Response;
+use crate::train::fit::{EpochMetrics, StopReason};
+use crate::train::metadata::TrainingMetadata;
+use crate::train::trainer::TrainPair;
+
+/// A loaded model as the page knows it (the weights live in the worker).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelState {
+    /// Name shown and recorded.
+    pub name: String,
+    /// Architecture and size.
+    pub info: ModelInfo,
+    /// Milliseconds to load.
+    pub load_ms: f64,
+}
+
+/// A loaded data file.
+#[derive(Clone, Debug)]
+pub struct DataFile {
+    /// The file name (or "generated from X").
+    pub name: String,
+    /// What it holds.
+    pub dataset: Arc<Dataset>,
+    /// Its bytes' sha256 (for the metadata).
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// One human label. A pair may get a relationship (1–4 keys), a similar/different verdict (s/d),
+/// or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// First ticket (the cause, for causal).
+    pub a: String,
+    /// Second ticket.
+    pub b: String,
+    /// Relationship, when given.
+    pub relation: Option<Relation>,
+    /// Similar (true) / different (false), when given.
+    pub similar: Option<bool>,
+    /// When it was given (ms since the Unix epoch): the order of the list and of undo.
+    pub at: f64,
+}
+
+impl Label {
+    /// The IndexedDB key of a pair.
+    pub fn key(a: &str, b: &str) -> String {
+        let h = crate::train::metadata::sha256_hex(format!("{a}\u{1f}{b}").as_bytes());
+        h[..24].to_string()
+    }
+
+    /// As a training pair: similar/different when given, else duplicate = 1 and none = 0
+    /// (causal and related say nothing about paraphrase similarity).
+    pub fn training_pair(&self) -> Option<TrainPair> {
+        let label = match (self.similar, self.relation) {
+            (Some(s), _) => f32::from(u8::from(s)),
+            (None, Some(Relation::Duplicate)) => 1.0,
+            (None, Some(Relation::None)) => 0.0,
+            _ => return None,
+        };
+        Some(TrainPair {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            label,
+        })
+    }
+
+    /// As a relationship pair, when a relationship was given.
+    pub fn relationship_pair(&self) -> Option<RelationshipPair> {
+        self.relation.map(|relation| RelationshipPair {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            relation,
+            id_a: None,
+            id_b: None,
+        })
+    }
+}
+
+/// Fine-tuning progress as the worker reports it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainState {
+    /// A run is going.
+    pub running: bool,
+    /// Cancel was pressed; the run ends after the current step.
+    pub cancelling: bool,
+    /// (step, loss) of every step.
+    pub losses: Vec<(usize, f64)>,
+    /// Evaluations, the base model's first.
+    pub epochs: Vec<EpochMetrics>,
+    /// Steps done / in all.
+    pub step: usize,
+    /// Steps in the run.
+    pub total: usize,
+    /// Estimated milliseconds left.
+    pub eta_ms: f64,
+    /// Milliseconds since the start.
+    pub elapsed_ms: f64,
+    /// Training pairs per second.
+    pub pairs_per_s: f64,
+    /// Why the last run ended.
+    pub finished: Option<StopReason>,
+    /// The metadata of the last run.
+    pub metadata: Option<Box<TrainingMetadata>>,
+    /// The last error.
+    pub error: Option<String>,
+}
+
+/// Everything the panels share. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The worker.
+    pub worker: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
+    /// The loaded model.
+    pub base: RwSignal<Option<ModelState>>,
+    /// The fine-tuned model (best checkpoint of the last run).
+    pub tuned: RwSignal<Option<ModelState>>,
+    /// What the model panel says (loading, errors).
+    pub model_status: RwSignal<String>,
+    /// A model is being loaded.
+    pub model_loading: RwSignal<bool>,
+    /// Loaded data files.
+    pub files: RwSignal<Vec<DataFile>>,
+    /// Human labels, oldest first.
+    pub labels: RwSignal<Vec<Label>>,
+    /// Fine-tuning.
+    pub train: RwSignal<TrainState>,
+    /// The eval pairs of the last fine-tuning run (with a description), which the evaluation
+    /// panel uses so base and fine-tuned are compared on what the run selected by.
+    pub eval_pairs: RwSignal<Option<(String, Vec<TrainPair>)>>,
+    /// The last classifier report.
+    pub classifier: RwSignal<Option<(CvReport, f64)>>,
+    /// Last measured encode throughput (sentences/s) and its size.
+    pub embed_rate: RwSignal<Option<(f64, usize)>>,
+    /// Errors from the worker that belong to no request.
+    pub worker_error: RwSignal<Option<String>>,
+    /// The panel shown.
+    pub panel: RwSignal<Panel>,
+}
+
+/// The app's steps, in the order a user takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    /// Load a model.
+    Model,
+    /// Load data.
+    Data,
+    /// Label pairs.
+    Label,
+    /// Fine-tune.
+    Train,
+    /// Evaluate base vs fine-tuned.
+    Evaluate,
+    /// Relationship classifier.
+    Classify,
+    /// Similarity demo.
+    Demo,
+    /// Download the model.
+    Export,
+}
+
+impl Panel {
+    /// All, in order.
+    pub const ALL: [Panel; 8] = [
+        Panel::Model,
+        Panel::Data,
+        Panel::Label,
+        Panel::Train,
+        Panel::Evaluate,
+        Panel::Classify,
+        Panel::Demo,
+        Panel::Export,
+    ];
+
+    /// Tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Model => "1 Model",
+            Panel::Data => "2 Data",
+            Panel::Label => "3 Label",
+            Panel::Train => "4 Fine-tune",
+            Panel::Evaluate => "5 Evaluate",
+            Panel::Classify => "6 Classifier",
+            Panel::Demo => "7 Demo",
+            Panel::Export => "8 Export",
+        }
+    }
+
+    /// `data-testid` suffix.
+    pub fn id(self) -> &'static str {
+        match self {
+            Panel::Model => "model",
+            Panel::Data => "data",
+            Panel::Label => "label",
+            Panel::Train => "train",
+            Panel::Evaluate => "evaluate",
+            Panel::Classify => "classify",
+            Panel::Demo => "demo",
+            Panel::Export => "export",
+        }
+    }
+}
+
+impl Ctx {
+    /// Fresh state (the worker is attached by [`Ctx::start_worker`]).
+    pub fn new() -> Self {
+        Ctx {
+            worker: StoredValue::new_local(None),
+            base: RwSignal::new(None),
+            tuned: RwSignal::new(None),
+            model_status: RwSignal::new(String::new()),
+            model_loading: RwSignal::new(false),
+            files: RwSignal::new(Vec::new()),
+            labels: RwSignal::new(Vec::new()),
+            train: RwSignal::new(TrainState::default()),
+            eval_pairs: RwSignal::new(None),
+            classifier: RwSignal::new(None),
+            embed_rate: RwSignal::new(None),
+            worker_error: RwSignal::new(None),
+            panel: RwSignal::new(Panel::Model),
+        }
+    }
+
+    /// Start the worker and route its events into the signals.
+    pub fn start_worker(self) {
+        match WorkerClient::spawn(move |r| self.on_event(r)) {
+            Ok(w) => self.worker.set_value(Some(w)),
+            Err(e) => self.worker_error.set(Some(e)),
+        }
+    }
+
+    /// The worker (`None` only when it could not start, which the page says).
+    pub fn client(self) -> Option<Rc<WorkerClient>> {
+        self.worker.get_value()
+    }
+
+    fn on_event(self, r: Response) {
+        match r {
+            Response::Ready => {}
+            Response::ModelLoaded {
+                slot: _,
+                name,
+                info,
+                load_ms,
+            } => {
+                self.model_status.set(String::new());
+                self.model_loading.set(false);
+                self.base.set(Some(ModelState {
+                    name,
+                    info,
+                    load_ms,
+                }));
+                self.tuned.set(None);
+                self.classifier.set(None);
+                self.train.set(TrainState::default());
+            }
+            Response::Step {
+                step,
+                total,
+                loss,
+                elapsed_ms,
+                eta_ms,
+                pairs_per_s,
+                ..
+            } => self.train.update(|t| {
+                t.step = step;
+                t.total = total;
+                t.losses.push((step, loss));
+                t.eta_ms = eta_ms;
+                t.elapsed_ms = elapsed_ms;
+                t.pairs_per_s = pairs_per_s;
+            }),
+            Response::Evaluated { metrics, .. } => self.train.update(|t| t.epochs.push(metrics)),
+            Response::TrainFinished { reason, metadata } => {
+                if let Some(base) = self.base.get_untracked() {
+                    self.tuned.set(Some(ModelState {
+                        name: format!("{} (fine-tuned)", base.name),
+                        info: metadata.base_model.info.clone(),
+                        load_ms: 0.0,
+                    }));
+                }
+                // A classifier of the previous tuned model no longer applies.
+                self.classifier.set(None);
+                self.train.update(|t| {
+                    t.running = false;
+                    t.cancelling = false;
+                    t.finished = Some(reason);
+                    t.metadata = Some(metadata);
+                });
+            }
+            Response::Error { message, .. } => {
+                if self.model_loading.get_untracked() {
+                    self.model_loading.set(false);
+                    self.model_status.set(format!("Could not load the model: {message}"));
+                } else if self.train.with_untracked(|t| t.running) {
+                    self.train.update(|t| {
+                        t.running = false;
+                        t.cancelling = false;
+                        t.error = Some(message);
+                    });
+                } else {
+                    self.worker_error.set(Some(message));
+                }
+            }
+            // Answers to calls never reach here.
+            Response::Embeddings { .. }
+            | Response::Classified { .. }
+            | Response::Similar { .. }
+            | Response::Exported { .. } => {}
+        }
+    }
+
+    /// Every training pair: the loaded training-pair files and the labels that say similar or
+    /// different (or duplicate / none).
+    pub fn training_pairs(self, exclude: Option<&str>) -> Vec<TrainPair> {
+        let mut out: Vec<TrainPair> = self.files.with(|fs| {
+            fs.iter()
+                .filter(|f| Some(f.name.as_str()) != exclude)
+                .filter_map(|f| match &*f.dataset {
+                    Dataset::TrainingPairs(l) => Some(l.records.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        });
+        out.extend(
+            self.labels
+                .with(|ls| ls.iter().filter_map(Label::training_pair).collect::<Vec<_>>()),
+        );
+        out
+    }
+
+    /// Every relationship pair: the loaded relationship files and the labelled relationships.
+    pub fn relationship_pairs(self) -> Vec<RelationshipPair> {
+        let mut out: Vec<RelationshipPair> = self.files.with(|fs| {
+            fs.iter()
+                .filter_map(|f| match &*f.dataset {
+                    Dataset::RelationshipPairs(l) => Some(l.records.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        });
+        out.extend(
+            self.labels
+                .with(|ls| ls.iter().filter_map(Label::relationship_pair).collect::<Vec<_>>()),
+        );
+        out
+    }
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// "1 min 05 s" / "12 s".
+pub fn duration(ms: f64) -> String {
+    let s = (ms / 1000.0).round() as u64;
+    if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}

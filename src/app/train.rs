@@ -1,0 +1,336 @@
+//! Step 4: fine-tuning in the Web Worker. A form with the training recipe's defaults (the seeds'
+//! v3: 12 epochs, batch 32, lr 2e-5, warmup 100, eval_split 0.2, max_seq_length 256), the data
+//! it will use, a progress bar with ETA, the live loss curve and the per-epoch Pearson / Spearman
+//! chart, and Cancel, which keeps the best checkpoint so far.
+
+use leptos::prelude::*;
+
+use super::chart::Chart;
+use super::state::{duration, Ctx, Panel, TrainState};
+use super::Needs;
+use crate::data::detect::Dataset;
+use crate::protocol::Request;
+use crate::train::fit::{split_eval, StopReason};
+use crate::train::metadata::DataRecord;
+use crate::train::trainer::{validate_pairs, TrainConfig, TrainPair};
+
+/// What the user chose in the form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSettings {
+    /// The recipe.
+    pub config: TrainConfig,
+    /// Train on at most this many pairs (a seeded sample; 0 = all) — for a quick first run.
+    pub max_pairs: usize,
+    /// The training-pair file to evaluate on; `None`: hold out `eval_split` of the training pairs.
+    pub eval_file: Option<String>,
+}
+
+/// The run's data: training pairs, eval pairs, and the records for the metadata.
+pub struct Selection {
+    /// Pairs to train on.
+    pub train: Vec<TrainPair>,
+    /// Pairs to evaluate on.
+    pub eval: Vec<TrainPair>,
+    /// Where they came from.
+    pub records: Vec<DataRecord>,
+    /// One line for people.
+    pub describe: String,
+}
+
+/// The default eval file: a loaded training-pair file with "eval" in its name.
+pub fn default_eval_file(ctx: Ctx) -> Option<String> {
+    ctx.files.with(|fs| {
+        fs.iter()
+            .find(|f| {
+                matches!(&*f.dataset, Dataset::TrainingPairs(_))
+                    && f.name.to_lowercase().contains("eval")
+            })
+            .map(|f| f.name.clone())
+    })
+}
+
+/// Put the settings' data together: every training pair (files and labels) except the eval file,
+/// sampled down to `max_pairs`, and the eval pairs.
+pub fn select(ctx: Ctx, s: &TrainSettings) -> Result<Selection, String> {
+    let eval_file = s.eval_file.as_deref();
+    let mut train = ctx.training_pairs(eval_file);
+    if train.is_empty() {
+        return Err("no training pairs: load a training-pairs file (or generate pairs from incidents, or label some pairs)".into());
+    }
+    let mut records: Vec<DataRecord> = ctx.files.with_untracked(|fs| {
+        fs.iter()
+            .filter(|f| matches!(&*f.dataset, Dataset::TrainingPairs(_)))
+            .map(|f| DataRecord {
+                role: if Some(f.name.as_str()) == eval_file {
+                    "eval".into()
+                } else {
+                    "train".into()
+                },
+                file: f.name.clone(),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+                pairs: f.dataset.report().kept,
+                used: f.dataset.report().kept,
+                skipped: f.dataset.report().skipped_total(),
+            })
+            .collect()
+    });
+    let labelled = ctx
+        .labels
+        .with_untracked(|ls| ls.iter().filter(|l| l.training_pair().is_some()).count());
+    let (train, eval) = match eval_file {
+        Some(name) => {
+            let eval = ctx.files.with_untracked(|fs| {
+                fs.iter()
+                    .find(|f| f.name == name)
+                    .and_then(|f| match &*f.dataset {
+                        Dataset::TrainingPairs(l) => Some(l.records.clone()),
+                        _ => None,
+                    })
+            });
+            let eval = eval.ok_or_else(|| format!("{name} is not loaded"))?;
+            (std::mem::take(&mut train), eval)
+        }
+        None => split_eval(&train, s.config.eval_split, s.config.seed, "training pairs")
+            .map_err(|e| e.to_string())?,
+    };
+    let mut train = train;
+    if s.max_pairs > 0 && train.len() > s.max_pairs {
+        let mut rng = crate::rng::Rng::new(s.config.seed ^ 0x5a3b);
+        rng.shuffle(&mut train);
+        train.truncate(s.max_pairs);
+    }
+    if labelled > 0 {
+        records.push(DataRecord {
+            role: "train".into(),
+            file: "labels (this browser)".into(),
+            sha256: String::new(),
+            bytes: 0,
+            pairs: labelled,
+            used: labelled,
+            skipped: 0,
+        });
+    }
+    let describe = format!(
+        "{} training pairs{}, {} eval pairs ({})",
+        train.len(),
+        if s.max_pairs > 0 {
+            format!(" (sample of at most {})", s.max_pairs)
+        } else {
+            String::new()
+        },
+        eval.len(),
+        match eval_file {
+            Some(n) => format!("from {n}"),
+            None => format!("{} of the training pairs held out", s.config.eval_split),
+        }
+    );
+    Ok(Selection {
+        train,
+        eval,
+        records,
+        describe,
+    })
+}
+
+fn num_input<T>(
+    label: &'static str,
+    testid: &'static str,
+    get: impl Fn() -> T + Send + Sync + 'static,
+    set: impl Fn(T) + 'static,
+) -> impl IntoView
+where
+    T: std::str::FromStr + std::fmt::Display + 'static,
+{
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type="text"
+                inputmode="decimal"
+                data-testid=testid
+                prop:value=move || get().to_string()
+                on:change=move |e| {
+                    if let Ok(v) = event_target_value(&e).trim().parse::<T>() {
+                        set(v)
+                    }
+                }
+            />
+        </label>
+    }
+}
+
+/// The fine-tuning panel.
+#[component]
+pub fn TrainPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let settings = RwSignal::new(TrainSettings {
+        config: TrainConfig::default(),
+        max_pairs: 0,
+        eval_file: None,
+    });
+    // Follow the loaded files until the user picks an eval file.
+    let eval_chosen = RwSignal::new(false);
+    Effect::new(move |_| {
+        let d = default_eval_file(ctx);
+        if !eval_chosen.get_untracked() {
+            settings.update(|s| s.eval_file = d);
+        }
+    });
+    let problem = RwSignal::new(Option::<String>::None);
+    let selection = move || select(ctx, &settings.get());
+
+    let start = move |_| {
+        problem.set(None);
+        let s = settings.get_untracked();
+        let sel = match select(ctx, &s) {
+            Ok(sel) => sel,
+            Err(e) => return problem.set(Some(e)),
+        };
+        if let Err(e) = validate_pairs(&sel.train, &s.config, "training pairs") {
+            return problem.set(Some(e.to_string()));
+        }
+        let Some(w) = ctx.client() else { return };
+        ctx.train.set(TrainState {
+            running: true,
+            ..TrainState::default()
+        });
+        ctx.eval_pairs.set(Some((sel.describe.clone(), sel.eval.clone())));
+        w.send(&Request::Train {
+            train: sel.train,
+            eval: sel.eval,
+            config: s.config,
+            data: sel.records,
+        });
+    };
+    let cancel = move |_| {
+        if let Some(w) = ctx.client() {
+            ctx.train.update(|t| t.cancelling = true);
+            w.send(&Request::Cancel);
+        }
+    };
+    let eval_options = move || {
+        ctx.files.with(|fs| {
+            fs.iter()
+                .filter(|f| matches!(&*f.dataset, Dataset::TrainingPairs(_)))
+                .map(|f| f.name.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let progress = move || {
+        ctx.train.with(|t| {
+            if t.total == 0 {
+                return String::new();
+            }
+            format!(
+                "step {} of {} · {} elapsed · about {} left · {:.1} pairs/s",
+                t.step,
+                t.total,
+                duration(t.elapsed_ms),
+                duration(t.eta_ms),
+                t.pairs_per_s
+            )
+        })
+    };
+    let outcome = move || {
+        ctx.train.with(|t| {
+            let best = t.metadata.as_ref().and_then(|m| m.best_epoch);
+            t.finished.map(|r| {
+                let why = match r {
+                    StopReason::Completed => "finished",
+                    StopReason::EarlyStopping => "stopped early (no improvement)",
+                    StopReason::Interrupted => "cancelled",
+                };
+                format!(
+                    "Fine-tuning {why}; kept the checkpoint of epoch {} (epoch 0 is the base model).",
+                    best.unwrap_or(0)
+                )
+            })
+        })
+    };
+    view! {
+        <h2>"Fine-tune"</h2>
+        <Show when=move || ctx.base.with(|b| b.is_none())>
+            <Needs what="a model" go=Panel::Model />
+        </Show>
+        <Show when=move || ctx.training_pairs(None).is_empty()>
+            <Needs what="training pairs (a file, pairs generated from incidents, or labels)" go=Panel::Data />
+        </Show>
+        <form class="grid" on:submit=|e| e.prevent_default()>
+            {num_input("epochs", "cfg-epochs", move || settings.with(|s| s.config.epochs), move |v| settings.update(|s| s.config.epochs = v))}
+            {num_input("batch size", "cfg-batch", move || settings.with(|s| s.config.batch_size), move |v| settings.update(|s| s.config.batch_size = v))}
+            {num_input("learning rate", "cfg-lr", move || settings.with(|s| s.config.learning_rate), move |v| settings.update(|s| s.config.learning_rate = v))}
+            {num_input("warmup steps", "cfg-warmup", move || settings.with(|s| s.config.warmup_steps), move |v| settings.update(|s| s.config.warmup_steps = v))}
+            {num_input("max_seq_length", "cfg-max-seq", move || settings.with(|s| s.config.max_seq_length), move |v| settings.update(|s| s.config.max_seq_length = v))}
+            {num_input("seed", "cfg-seed", move || settings.with(|s| s.config.seed), move |v| settings.update(|s| s.config.seed = v))}
+            {num_input("early stopping patience (0: off)", "cfg-patience", move || settings.with(|s| s.config.early_stopping_patience), move |v| settings.update(|s| s.config.early_stopping_patience = v))}
+            {num_input("train on at most N pairs (0: all)", "cfg-max-pairs", move || settings.with(|s| s.max_pairs), move |v| settings.update(|s| s.max_pairs = v))}
+            {num_input("eval split (when no eval file)", "cfg-eval-split", move || settings.with(|s| s.config.eval_split), move |v| settings.update(|s| s.config.eval_split = v))}
+            <label class="field">
+                <span>"evaluate on"</span>
+                <select data-testid="cfg-eval-file" on:change=move |e| {
+                    let v = event_target_value(&e);
+                    eval_chosen.set(true);
+                    settings.update(|s| s.eval_file = (!v.is_empty()).then_some(v));
+                }>
+                    <option value="" selected=move || settings.with(|s| s.eval_file.is_none())>"a held-out split of the training pairs"</option>
+                    {move || eval_options().into_iter().map(|n| {
+                        let (n2, value) = (n.clone(), n.clone());
+                        view! { <option value=value selected=move || settings.with(|s| s.eval_file.as_deref() == Some(n2.as_str()))>{n}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        </form>
+        <p data-testid="train-selection">
+            {move || match selection() {
+                Ok(s) => s.describe,
+                Err(e) => e,
+            }}
+        </p>
+        <button
+            data-testid="train-start"
+            disabled=move || ctx.train.with(|t| t.running) || ctx.base.with(|b| b.is_none())
+            on:click=start
+        >
+            "Start fine-tuning"
+        </button>
+        <button
+            data-testid="train-cancel"
+            disabled=move || !ctx.train.with(|t| t.running) || ctx.train.with(|t| t.cancelling)
+            on:click=cancel
+        >
+            {move || if ctx.train.with(|t| t.cancelling) { "Cancelling after this step…" } else { "Cancel (keep the best checkpoint)" }}
+        </button>
+        <p class="error" data-testid="train-problem">{move || problem.get().or_else(|| ctx.train.with(|t| t.error.clone()))}</p>
+        <progress
+            data-testid="train-progress"
+            max=move || ctx.train.with(|t| t.total.max(1))
+            value=move || ctx.train.with(|t| t.step)
+        ></progress>
+        <p data-testid="train-status">{progress}</p>
+        <p data-testid="train-outcome">{outcome}</p>
+        <div class="charts">
+            <Chart testid="loss-chart" draw=move |area| {
+                ctx.train.with(|t| crate::charts::loss_chart(area, &t.losses, "Training loss per step"))
+            } />
+            <Chart testid="epoch-chart" draw=move |area| {
+                ctx.train.with(|t| crate::charts::epoch_metrics_chart(area, &t.epochs, "Eval Pearson / Spearman per epoch"))
+            } />
+        </div>
+        <table class="metrics" data-testid="epoch-table">
+            <tr><th>"epoch"</th><th>"train loss"</th><th>"Spearman"</th><th>"Pearson"</th><th>"ROC-AUC"</th></tr>
+            {move || ctx.train.with(|t| t.epochs.iter().map(|m| {
+                let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
+                view! {
+                    <tr data-testid="epoch-row">
+                        <td>{m.epoch}</td>
+                        <td>{f(m.train_loss)}</td>
+                        <td>{f(m.eval.spearman)}</td>
+                        <td>{f(m.eval.pearson)}</td>
+                        <td>{f(m.eval.roc_auc)}</td>
+                    </tr>
+                }
+            }).collect_view())}
+        </table>
+    }
+}

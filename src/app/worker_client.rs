@@ -1,0 +1,140 @@
+//! The page's handle on the Web Worker: typed requests out, typed responses in. Requests with an
+//! id are awaited (the answer resolves the caller's future); the rest — progress of fine-tuning,
+//! model loads, errors without an id — go to the event handler, which updates the app's signals.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use crate::protocol::{Request, Response};
+
+/// Where Trunk puts the worker's loader (see www/index.html: `data-bin="worker"`,
+/// `data-loader-shim`).
+pub const WORKER_URL: &str = "./worker_loader.js";
+
+type Pending = RefCell<HashMap<u64, oneshot::Sender<Result<Response, String>>>>;
+
+/// A running worker.
+pub struct WorkerClient {
+    worker: Worker,
+    /// Messages sent before the worker's module has started would be lost: they wait here.
+    queue: RefCell<Option<Vec<JsValue>>>,
+    next_id: Cell<u64>,
+    pending: Rc<Pending>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl WorkerClient {
+    /// Start the worker; `on_event` receives every response that is not the answer to a call.
+    pub fn spawn(on_event: impl Fn(Response) + 'static) -> Result<Rc<Self>, String> {
+        let worker = Worker::new(WORKER_URL).map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let pending: Rc<Pending> = Rc::new(RefCell::new(HashMap::new()));
+        let client = Rc::new_cyclic(|weak: &std::rc::Weak<WorkerClient>| {
+            let weak = weak.clone();
+            let pending_in = pending.clone();
+            let on_event = Rc::new(on_event);
+            let on_event_err = on_event.clone();
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let resp = match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        on_event(Response::Error {
+                            id: None,
+                            message: format!("unreadable message from the worker: {e}"),
+                        });
+                        return;
+                    }
+                };
+                let id = match &resp {
+                    Response::Embeddings { id, .. }
+                    | Response::Classified { id, .. }
+                    | Response::Similar { id, .. }
+                    | Response::Exported { id, .. } => Some(*id),
+                    Response::Error { id, .. } => *id,
+                    _ => None,
+                };
+                if let Some(id) = id {
+                    if let Some(tx) = pending_in.borrow_mut().remove(&id) {
+                        let _ = tx.send(match resp {
+                            Response::Error { message, .. } => Err(message),
+                            r => Ok(r),
+                        });
+                        return;
+                    }
+                }
+                if matches!(resp, Response::Ready) {
+                    if let Some(me) = weak.upgrade() {
+                        me.flush();
+                    }
+                }
+                on_event(resp);
+            });
+            let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
+                move |ev: web_sys::ErrorEvent| {
+                    on_event_err(Response::Error {
+                        id: None,
+                        message: format!("the worker stopped: {}", ev.message()),
+                    });
+                },
+            );
+            WorkerClient {
+                worker: worker.clone(),
+                queue: RefCell::new(Some(Vec::new())),
+                next_id: Cell::new(1),
+                pending,
+                _on_message: on_message,
+                _on_error: on_error,
+            }
+        });
+        client
+            .worker
+            .set_onmessage(Some(client._on_message.as_ref().unchecked_ref()));
+        client
+            .worker
+            .set_onerror(Some(client._on_error.as_ref().unchecked_ref()));
+        Ok(client)
+    }
+
+    fn flush(&self) {
+        let queued = self.queue.borrow_mut().take().unwrap_or_default();
+        for m in queued {
+            let _ = self.worker.post_message(&m);
+        }
+    }
+
+    /// Send a request whose results arrive as events.
+    pub fn send(&self, req: &Request) {
+        let v = match serde_wasm_bindgen::to_value(req) {
+            Ok(v) => v,
+            Err(e) => {
+                web_sys::console::error_1(&format!("cannot serialise a request: {e}").into());
+                return;
+            }
+        };
+        let mut q = self.queue.borrow_mut();
+        match q.as_mut() {
+            Some(q) => q.push(v),
+            None => {
+                let _ = self.worker.post_message(&v);
+            }
+        }
+    }
+
+    /// Send a request built with a fresh id and wait for its answer (an `Err` carries the worker's
+    /// message).
+    pub async fn call(&self, make: impl FnOnce(u64) -> Request) -> Result<Response, String> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let (tx, rx) = oneshot::channel();
+        self.pending.borrow_mut().insert(id, tx);
+        self.send(&make(id));
+        rx.await
+            .unwrap_or_else(|_| Err("the worker went away".into()))
+    }
+}

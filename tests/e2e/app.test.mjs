@@ -1,0 +1,284 @@
+// End-to-end test of the web app, clicking through it like a person: Playwright (playwright-core)
+// driving Debian's Chromium against the built site (dist/), served by a static server in this
+// process that also records every request.
+//
+//   node tests/e2e/app.test.mjs [DIST_DIR] [OUT_DIR]
+//
+// Screenshots of every step go to OUT_DIR (default target/e2e). Exits non-zero on the first
+// failed check, naming it.
+import { chromium } from "playwright-core";
+import http from "node:http";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(new URL("../..", import.meta.url).pathname);
+const dist = path.resolve(process.argv[2] || path.join(root, "dist"));
+const out = path.resolve(process.argv[3] || path.join(root, "target", "e2e"));
+fs.mkdirSync(out, { recursive: true });
+const XSS = "<img src=x onerror=alert(1)>";
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".csv": "text/csv",
+  ".safetensors": "application/octet-stream",
+};
+
+// A static server for dist/, remembering what was asked.
+function serve() {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    requests.push(url.pathname);
+    let file = path.join(dist, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": MIME[path.extname(file)] || "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, requests, port: server.address().port }))
+  );
+}
+
+// The entry names of a zip (central directory).
+function zipEntries(buf) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  if (eocd < 0) throw new Error("not a zip: no end of central directory");
+  const n = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const names = [];
+  for (let i = 0; i < n; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error("bad central directory entry");
+    const len = buf.readUInt16LE(p + 28);
+    const extra = buf.readUInt16LE(p + 30);
+    const comment = buf.readUInt16LE(p + 32);
+    names.push(buf.toString("utf8", p + 46, p + 46 + len));
+    p += 46 + len + extra + comment;
+  }
+  return names;
+}
+
+let step = 0;
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function main() {
+  const { server, requests, port } = await serve();
+  const origin = `http://127.0.0.1:${port}`;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const foreign = [];
+  const problems = [];
+  let dialogs = 0;
+  context.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
+  });
+  page.on("dialog", async (d) => {
+    dialogs++;
+    await d.dismiss();
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  const shot = async (name) => {
+    step++;
+    await page.screenshot({ path: path.join(out, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
+  };
+  const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
+  const tab = (id) => page.click(`[data-testid="tab-${id}"]`);
+  // Wait until the element's text matches `re` (a RegExp: the page's CSP forbids eval, so no
+  // predicate source can be shipped in).
+  const waitText = (id, re, timeout) =>
+    page.waitForFunction(
+      ([id, src]) => {
+        const el = document.querySelector(`[data-testid="${id}"]`);
+        return el && new RegExp(src).test(el.textContent.trim());
+      },
+      [id, re.source],
+      { timeout }
+    );
+
+  const t0 = Date.now();
+  // 1. Open the app: the served model loads in the worker.
+  await page.goto(origin + "/");
+  await page.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
+  check((await text("model-name")).includes("MiniLM"), "the default model loads");
+  check((await text("model-dim")).trim() === "384", "its dimension is shown");
+  await shot("model");
+
+  // 2. Data: the sample files through the file input, and a file with HTML in a ticket through a
+  // real drop event.
+  await tab("data");
+  const samples = ["training_pairs.json", "eval_pairs.json", "relationship_pairs.json", "incidents.csv"].map(
+    (f) => path.join(root, "data", f)
+  );
+  await page.setInputFiles('[data-testid="data-input"]', samples);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 4, null, {
+    timeout: 60000,
+  });
+  const xss = JSON.stringify([{ ticket_a: XSS, ticket_b: "printer offline", relationship: "none" }]);
+  const dt = await page.evaluateHandle((content) => {
+    const d = new DataTransfer();
+    d.items.add(new File([content], "xss_pairs.json", { type: "application/json" }));
+    return d;
+  }, xss);
+  await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 5, null, {
+    timeout: 30000,
+  });
+  const kinds = await page.locator('[data-testid="data-file-kind"]').allInnerTexts();
+  check(
+    JSON.stringify(kinds) ===
+      JSON.stringify(["training pairs", "training pairs", "relationship pairs", "incidents", "relationship pairs"]),
+    `the kinds are recognised: ${kinds}`
+  );
+  const shown = await page.locator('[data-testid="data-file-preview"]').last().innerText();
+  check(shown.includes(XSS), "a ticket text with HTML is shown literally");
+  check((await page.locator('[data-testid="panel-data"] img').count()) === 0, "and no <img> was created from it");
+  await shot("data");
+
+  // 3. Label three pairs with the keyboard.
+  await tab("label");
+  await page.click('[data-testid="build-queue"]');
+  await page.waitForSelector('[data-testid="label-pair"]', { timeout: 180000 });
+  check((await text("label-position")).startsWith("pair 1 of"), "the queue starts at its first pair");
+  await page.keyboard.press("1");
+  await waitText("label-count", /^1$/, 10000);
+  await waitText("label-position", /^pair 2 of/, 10000);
+  check(true, "a key labels the pair and moves to the next");
+  await page.keyboard.press("4");
+  await waitText("label-count", /^2$/, 10000);
+  await page.keyboard.press("s");
+  await waitText("label-count", /^3$/, 10000);
+  await shot("labelled");
+
+  // Reload: the labels (IndexedDB) and the files are still there.
+  await page.reload();
+  await page.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
+  check((await text("model-name")).includes("MiniLM"), "the model loads again after the reload");
+  await tab("label");
+  await waitText("label-count", /^3$/, 30000);
+  check((await page.locator('[data-testid="label-row"]').count()) === 3, "three labels survive a reload");
+  await tab("data");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 5, null, {
+    timeout: 30000,
+  });
+  check(true, "the five data files survive a reload");
+  await shot("after-reload");
+
+  // 4. Fine-tune 1 epoch on a small subset.
+  await tab("train");
+  const setField = async (id, v) => {
+    await page.fill(`[data-testid="${id}"]`, String(v));
+    await page.press(`[data-testid="${id}"]`, "Tab");
+  };
+  await setField("cfg-epochs", 1);
+  await setField("cfg-batch", 16);
+  await setField("cfg-warmup", 4);
+  await setField("cfg-max-pairs", 64);
+  await setField("cfg-max-seq", 64);
+  check((await text("train-selection")).startsWith("64 training pairs"), `the selection: ${await text("train-selection")}`);
+  await page.click('[data-testid="train-start"]');
+  await waitText("train-status", /step/, 300000);
+  await shot("training");
+  await waitText("train-outcome", /Fine-tuning/, 900000);
+  check((await text("train-outcome")).includes("finished"), `training ends: ${await text("train-outcome")}`);
+  check((await page.locator('[data-testid="epoch-row"]').count()) === 2, "base and epoch-1 metrics are shown");
+  const inked = await page.evaluate(() => {
+    const c = document.querySelector('[data-testid="loss-chart"]');
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
+    return n;
+  });
+  check(inked > 2000, `the loss chart is drawn (${inked} inked pixels)`);
+  await shot("trained");
+
+  // 5. Evaluate, and move the threshold slider.
+  await tab("evaluate");
+  await page.click('[data-testid="eval-run"]');
+  await page.waitForSelector('[data-testid="eval-row-fine-tuned"]', { timeout: 300000 });
+  const before = await text("threshold-readout-fine-tuned");
+  const t1 = await text("threshold-value");
+  await page.focus('[data-testid="threshold-slider"]');
+  for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowRight");
+  const t2 = await text("threshold-value");
+  check(Math.abs(parseFloat(t2) - parseFloat(t1) - 0.1) < 1e-9 || parseFloat(t2) === 1, `the slider moves the threshold (${t1} -> ${t2})`);
+  const after = await text("threshold-readout-fine-tuned");
+  check(before !== after, `precision / recall / flagged follow the slider (${after})`);
+  await shot("evaluated");
+
+  // 6. Similarity demo.
+  await tab("demo");
+  await page.fill('[data-testid="text-a"]', "VPN disconnects every few minutes");
+  await page.fill('[data-testid="text-b"]', "My VPN connection keeps dropping");
+  await page.click('[data-testid="compare"]');
+  await page.waitForSelector('[data-testid="similarity-fine-tuned"]', { timeout: 60000 });
+  const base = parseFloat((await text("similarity-base")).split("similarity ")[1]);
+  check(base > 0.3 && base <= 1, `the base model scores the pair (${base})`);
+  await shot("demo");
+
+  // 7. Export.
+  await tab("export");
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 120000 }), page.click('[data-testid="export-run"]')]);
+  const zipPath = path.join(out, "ticketsim-model.zip");
+  await download.saveAs(zipPath);
+  const names = zipEntries(fs.readFileSync(zipPath));
+  for (const f of [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "modules.json",
+    "1_Pooling/config.json",
+    "sentence_bert_config.json",
+    "training_metadata.json",
+  ]) {
+    check(names.includes(`ticketsim-model/${f}`), `the zip holds ${f}`);
+  }
+  await shot("exported");
+
+  check(foreign.length === 0, `no request left the origin (${foreign.length}: ${foreign.slice(0, 3)})`);
+  check(dialogs === 0, "no alert ran");
+  check(problems.length === 0, `no page errors (${problems.slice(0, 3).join(" | ")})`);
+  console.log(`e2e passed in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${requests.length} requests, screenshots in ${out}`);
+  await context.close();
+  server.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
