@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm build bench web-model check-python
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web web-model check-python
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,7 +19,7 @@ help: ## list targets
 run: setup web-model ## build and serve the web app on http://127.0.0.1:8080
 	trunk serve
 
-test: setup models lint test-native test-wasm ## every test
+test: setup models lint test-native test-wasm test-e2e ## every test
 
 setup: ## install toolchain pieces, trunk, wasm-bindgen-cli, chromium (idempotent)
 	scripts/setup.sh
@@ -43,14 +43,22 @@ test-native: ## unit + integration tests (real models against shared/reference)
 test-wasm: ## in-browser tests in headless Chromium (encoder parity in wasm)
 	scripts/test-wasm.sh
 
-build: ## release CLI and web bundle
+test-e2e: web ## click through the built app in headless Chromium (Playwright); screenshots in test-output/e2e
 	cargo build --release
-	$(MAKE) web-model
+	node tests/e2e/app.test.mjs dist test-output/e2e
+
+web: web-model ## build the web app into dist/
 	trunk build
+
+build: web ## release CLI and web bundle
+	cargo build --release
 
 bench: ## encode and fine-tuning throughput vs the sentence-transformers reference
 	cargo run --release -- bench embed --model minilm --data $(DATASETS)/stsbenchmark/sts-test.csv --reference $(REFERENCE)/stsb-zero-shot.json
 	cargo run --release -- bench train --model minilm --data $(DATASETS)/stsbenchmark/sts-train.csv --eval-data $(DATASETS)/stsbenchmark/sts-dev.csv --reference $(REFERENCE)/finetune-stsb2000-all-MiniLM-L6-v2.json
+
+bench-web: setup models ## in-browser (wasm, Web Worker) vs native single-core throughput on the same workload
+	scripts/bench-web.sh
 
 ST_VENV ?= $(HOME)/.cache/ticketsim/venv-st
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/ticketsim

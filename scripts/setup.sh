@@ -30,3 +30,17 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+
+# Node.js + playwright-core for the end-to-end test (it drives the Debian Chromium above; no
+# browser download). The version is pinned in tests/e2e/package-lock.json.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing nodejs and npm"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+want=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/e2e/package.json)
+have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' tests/e2e/node_modules/playwright-core/package.json 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+  log "installing playwright-core $want for the end-to-end test"
+  (cd tests/e2e && npm ci --no-audit --no-fund --silent)
+fi

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Serve the model cache and the reference outputs to in-browser tests, on loopback only.
 
-    test-server.py PORT MODELS_DIR REFERENCE_DIR
+    test-server.py PORT MODELS_DIR REFERENCE_DIR [DATASETS_DIR]
 
-/models/<path> maps to MODELS_DIR/<path> and /reference/<path> to REFERENCE_DIR/<path>. Responses
+/models/<path> maps to MODELS_DIR/<path>, /reference/<path> to REFERENCE_DIR/<path> and
+/datasets/<path> to DATASETS_DIR/<path>. Responses
 carry `Access-Control-Allow-Origin: *` because wasm-bindgen-test-runner serves the test page from
 another port (another origin).
 """
@@ -13,6 +14,8 @@ import sys
 
 port, models, reference = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ROOTS = {"models": os.path.realpath(models), "reference": os.path.realpath(reference)}
+if len(sys.argv) > 4:
+    ROOTS["datasets"] = os.path.realpath(sys.argv[4])
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):

@@ -9,6 +9,7 @@
 //! at `max_seq_length`), the same BERT / MPNet transformer, the same pooling and normalisation, the
 //! same folder format — checked against reference outputs of the real library in the tests.
 
+pub mod bench;
 pub mod charts;
 pub mod classify;
 pub mod data;

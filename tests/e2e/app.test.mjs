@@ -11,6 +11,7 @@ import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 
 const root = path.resolve(new URL("../..", import.meta.url).pathname);
 const dist = path.resolve(process.argv[2] || path.join(root, "dist"));
@@ -50,6 +51,23 @@ function serve() {
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => resolve({ server, requests, port: server.address().port }))
   );
+}
+
+// Extract the stored (uncompressed) entries of a zip, as the app writes them, under `dir`.
+function unzipStored(buf, dir) {
+  let p = 0;
+  while (buf.readUInt32LE(p) === 0x04034b50) {
+    if (buf.readUInt16LE(p + 8) !== 0) throw new Error("compressed entry");
+    const size = buf.readUInt32LE(p + 18);
+    const len = buf.readUInt16LE(p + 26);
+    const extra = buf.readUInt16LE(p + 28);
+    const name = buf.toString("utf8", p + 30, p + 30 + len);
+    const start = p + 30 + len + extra;
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, buf.subarray(start, start + size));
+    p = start + size;
+  }
 }
 
 // The entry names of a zip (central directory).
@@ -247,6 +265,7 @@ async function main() {
   await page.click('[data-testid="compare"]');
   await page.waitForSelector('[data-testid="similarity-fine-tuned"]', { timeout: 60000 });
   const base = parseFloat((await text("similarity-base")).split("similarity ")[1]);
+  const tunedAuc = await page.locator('[data-testid="eval-row-fine-tuned"] [data-testid="eval-roc-auc"]').innerText();
   check(base > 0.3 && base <= 1, `the base model scores the pair (${base})`);
   await shot("demo");
 
@@ -268,6 +287,23 @@ async function main() {
     check(names.includes(`ticketsim-model/${f}`), `the zip holds ${f}`);
   }
   await shot("exported");
+
+  // The native CLI loads the exported folder and evaluates it to the page's figure.
+  const bin = process.env.TICKETSIM_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, "target"), "release", "ticketsim");
+  const unzipped = path.join(out, "unzipped");
+  fs.rmSync(unzipped, { recursive: true, force: true });
+  unzipStored(fs.readFileSync(zipPath), unzipped);
+  const meta = JSON.parse(fs.readFileSync(path.join(unzipped, "ticketsim-model", "training_metadata.json"), "utf8"));
+  check(meta.platform.build === "wasm" && meta.config.epochs === 1 && meta.epochs.length === 2, "training_metadata.json records the run");
+  const evalOut = path.join(out, "native-eval");
+  const summary = JSON.parse(
+    execFileSync(bin, ["eval", "--model", path.join(unzipped, "ticketsim-model"), "--data", path.join(root, "data", "eval_pairs.json"), "--out", evalOut], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  );
+  const nativeAuc = summary.roc_auc ?? summary.metrics?.roc_auc;
+  check(
+    Math.abs(nativeAuc - parseFloat(tunedAuc)) < 1e-4,
+    `the native CLI evaluates the exported model to the page's ROC-AUC (${nativeAuc} vs ${tunedAuc})`
+  );
 
   check(foreign.length === 0, `no request left the origin (${foreign.length}: ${foreign.slice(0, 3)})`);
   check(dialogs === 0, "no alert ran");

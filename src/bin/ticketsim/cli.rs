@@ -79,6 +79,16 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum Bench {
+    /// The browser-vs-native workload (src/bench.rs): encode and fine-tuning throughput of the
+    /// same steps the wasm benchmark runs; `make bench-web` runs it on one core and compares.
+    Workload {
+        /// Model folder or cached name.
+        #[arg(long, default_value = "minilm")]
+        model: String,
+        /// Folder with sts-test.csv and sts-train.csv.
+        #[arg(long, default_value = "../shared/datasets/stsbenchmark")]
+        sts: PathBuf,
+    },
     /// Encode throughput (sentences/s) on all sentences of an STS TSV, against the reference figure of
     /// the Python library measured on the same kind of machine.
     Embed {
@@ -196,6 +206,21 @@ pub fn run() -> Result<()> {
         Command::Pairs(args) => crate::pairs::run(args),
         Command::Classify { what } => crate::classify::run(what),
         Command::SampleData(args) => crate::sample_data::run(args),
+        Command::Bench {
+            what: Bench::Workload { model, sts },
+        } => {
+            let files = ticketsim::native::read_model_dir(&ticketsim::native::resolve_model(&model))?;
+            let (sentences, pairs) = ticketsim::bench::inputs(
+                &read_file(&sts.join("sts-test.csv"))?,
+                &read_file(&sts.join("sts-train.csv"))?,
+            )?;
+            let t0 = Instant::now();
+            let f = ticketsim::bench::run(&files, &sentences, &pairs, || {
+                t0.elapsed().as_secs_f64() * 1000.0
+            })?;
+            println!("{}", serde_json::to_string(&f)?);
+            Ok(())
+        }
         Command::Bench {
             what:
                 Bench::Embed {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# In-browser vs native throughput on the same workload (src/bench.rs), in one run: the wasm build
+# in a Web Worker in headless Chromium, and the native CLI pinned to one core (the browser gives a
+# worker one thread). Prints both and their ratios.
+set -euo pipefail
+port=${TICKETSIM_TEST_PORT:-8766}
+models=${TICKETSIM_MODELS:-$HOME/.cache/ticketsim/models}
+reference=${TICKETSIM_REFERENCE:-../shared/reference}
+datasets=${TICKETSIM_DATASETS:-../shared/datasets}
+bin=${CARGO_TARGET_DIR:-target}/release/ticketsim
+cargo build --release --quiet
+python3 scripts/test-server.py "$port" "$models" "$reference" "$datasets" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/datasets/stsbenchmark/sts-test.csv" && break
+  sleep 0.1
+done
+export TICKETSIM_TEST_SERVER="http://127.0.0.1:$port"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
+wasm_out=$(cargo test --release --target wasm32-unknown-unknown --test web_bench -- --nocapture 2>&1) || {
+  echo "$wasm_out" | tail -30
+  exit 1
+}
+wasm=$(echo "$wasm_out" | grep -o 'BENCH_WASM {.*}' | head -1 | sed 's/^BENCH_WASM //')
+if [ -z "$wasm" ]; then
+  echo "$wasm_out" | tail -30
+  echo "bench-web: no BENCH_WASM line in the browser's output" >&2
+  exit 1
+fi
+native=$(taskset -c 0 "$bin" bench workload --model minilm --sts "$datasets/stsbenchmark")
+python3 - "$wasm" "$native" <<'PY'
+import json, sys
+w, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"encode: wasm {w['sentences_per_second']:.1f} sentences/s, native (1 core) {n['sentences_per_second']:.1f}: ratio {w['sentences_per_second'] / n['sentences_per_second']:.2f}x")
+print(f"train:  wasm {w['pairs_per_second']:.2f} pairs/s, native (1 core) {n['pairs_per_second']:.2f}: ratio {w['pairs_per_second'] / n['pairs_per_second']:.2f}x (target >= 0.8x)")
+print(f"final loss: wasm {w['final_loss']:.6f}, native {n['final_loss']:.6f}")
+print(json.dumps({"wasm": w, "native": n, "encode_ratio": w['sentences_per_second'] / n['sentences_per_second'], "train_ratio": w['pairs_per_second'] / n['pairs_per_second']}))
+PY

@@ -1,0 +1,107 @@
+//! The browser-vs-native workload: the same encode and fine-tuning steps, run by the same code in
+//! wasm (tests/web_bench.rs, in a Web Worker in headless Chromium) and natively on one core
+//! (`ticketsim bench workload`), so `make bench-web` can print their ratio from one run.
+//!
+//! Encode: the first [`SENTENCES`] sentences of STS-B test (both columns), batch 32, after one
+//! untimed warm-up batch. Train: the first [`PAIRS`] pairs of STS-B train (label = score / 5),
+//! CosineSimilarityLoss, batch 32, max_seq_length 128, the first step untimed (it allocates the
+//! optimiser state and warms the allocator).
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::sts::parse_sts;
+use crate::encoder::{ModelFiles, SentenceEncoder};
+use crate::error::Result;
+use crate::train::trainer::{TrainConfig, TrainPair, Trainer};
+
+/// Sentences encoded.
+pub const SENTENCES: usize = 512;
+/// Training pairs (8 steps of 32).
+pub const PAIRS: usize = 256;
+
+/// What one run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadFigures {
+    /// Where it ran: `wasm` or `native`.
+    pub platform: String,
+    /// Sentences encoded (timed).
+    pub sentences: usize,
+    /// Encode throughput.
+    pub sentences_per_second: f64,
+    /// Optimiser steps timed.
+    pub timed_steps: usize,
+    /// Pairs in the timed steps.
+    pub timed_pairs: usize,
+    /// Training throughput.
+    pub pairs_per_second: f64,
+    /// Loss of the last step (the same on both platforms, up to float summation order).
+    pub final_loss: f64,
+}
+
+/// The workload's inputs from the STS-B files' bytes.
+pub fn inputs(sts_test: &[u8], sts_train: &[u8]) -> Result<(Vec<String>, Vec<TrainPair>)> {
+    let test = parse_sts(sts_test, "sts-test.csv")?;
+    let sentences: Vec<String> = test
+        .iter()
+        .flat_map(|p| [p.a.clone(), p.b.clone()])
+        .take(SENTENCES)
+        .collect();
+    let pairs: Vec<TrainPair> = parse_sts(sts_train, "sts-train.csv")?
+        .into_iter()
+        .take(PAIRS)
+        .map(|p| TrainPair {
+            a: p.a,
+            b: p.b,
+            label: (p.score / 5.0) as f32,
+        })
+        .collect();
+    Ok((sentences, pairs))
+}
+
+/// Run the workload on a model loaded from `files`; `now_ms` is the platform's clock.
+pub fn run(
+    files: &ModelFiles,
+    sentences: &[String],
+    pairs: &[TrainPair],
+    now_ms: impl Fn() -> f64,
+) -> Result<WorkloadFigures> {
+    let dev = candle_core::Device::Cpu;
+    let enc = SentenceEncoder::load(files, &dev)?;
+    enc.encode(&sentences[..32.min(sentences.len())], 32)?;
+    let t = now_ms();
+    enc.encode(sentences, 32)?;
+    let encode_s = (now_ms() - t) / 1000.0;
+
+    let mut enc = SentenceEncoder::load(files, &dev)?;
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 32,
+        warmup_steps: 2,
+        max_seq_length: 128,
+        ..TrainConfig::default()
+    };
+    enc.set_max_seq_length(cfg.max_seq_length)?;
+    let mut trainer = Trainer::new(&enc, pairs, cfg, "sts-train.csv")?;
+    let mut last = trainer.step()?;
+    let (mut timed_pairs, mut timed_steps) = (0, 0);
+    let t = now_ms();
+    while !trainer.finished() {
+        last = trainer.step()?;
+        timed_pairs += last.pairs;
+        timed_steps += 1;
+    }
+    let train_s = (now_ms() - t) / 1000.0;
+    Ok(WorkloadFigures {
+        platform: if cfg!(target_arch = "wasm32") {
+            "wasm".into()
+        } else {
+            "native".into()
+        },
+        sentences: sentences.len(),
+        sentences_per_second: sentences.len() as f64 / encode_s,
+        timed_steps,
+        timed_pairs,
+        pairs_per_second: timed_pairs as f64 / train_s,
+        final_loss: last.loss,
+    })
+}
