@@ -202,19 +202,20 @@ fn load_model(name: String, files: Vec<WireFile>) -> Result<()> {
 }
 
 fn model(slot: Slot) -> Result<Rc<Loaded>> {
-    STATE.with(|s| {
-        let s = s.borrow();
-        match slot {
-            Slot::Base => s.base.clone(),
-            Slot::Tuned => s.tuned.clone(),
-        }
-    })
-    .ok_or_else(|| {
-        Error::Invalid(match slot {
-            Slot::Base => "no model is loaded yet".into(),
-            Slot::Tuned => "no fine-tuned model yet: fine-tune first".into(),
+    STATE
+        .with(|s| {
+            let s = s.borrow();
+            match slot {
+                Slot::Base => s.base.clone(),
+                Slot::Tuned => s.tuned.clone(),
+            }
         })
-    })
+        .ok_or_else(|| {
+            Error::Invalid(match slot {
+                Slot::Base => "no model is loaded yet".into(),
+                Slot::Tuned => "no fine-tuned model yet: fine-tune first".into(),
+            })
+        })
 }
 
 /// Embeddings of `texts` with one model, computing only those not in the cache.
@@ -312,7 +313,8 @@ async fn fine_tune(
     let t_start = now_ms();
     // A fresh copy: the base model stays as loaded, for the side-by-side comparisons.
     let named = base.files.clone();
-    let mut enc = SentenceEncoder::load(&ModelFiles::from_named(&named, &base.name)?, &Device::Cpu)?;
+    let mut enc =
+        SentenceEncoder::load(&ModelFiles::from_named(&named, &base.name)?, &Device::Cpu)?;
     drop(named);
     enc.set_max_seq_length(config.max_seq_length)?;
     let base_model = BaseModel {
@@ -396,7 +398,8 @@ async fn fine_tune(
         Some(f) => f,
         None => enc.to_files()?,
     };
-    let tuned = SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
+    let tuned =
+        SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
     let sha256 = files
         .iter()
         .find(|(p, _)| p == "model.safetensors")

@@ -72,7 +72,11 @@ pub fn ClassifyPanel() -> impl IntoView {
         status.set(format!(
             "Cross-validating on {} pairs with the {} model ({} folds × {} repeats)…",
             pairs.len(),
-            if slot == Slot::Tuned { "fine-tuned" } else { "base" },
+            if slot == Slot::Tuned {
+                "fine-tuned"
+            } else {
+                "base"
+            },
             cfg.folds,
             cfg.repeats
         ));

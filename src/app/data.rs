@@ -44,8 +44,9 @@ pub fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result
         spawn_local(async move {
             let v = js_sys::Uint8Array::from(bytes.as_slice());
             if let Err(e) = glue::idb_put(Store::Files, &name, &v).await {
-                ctx.worker_error
-                    .set(Some(format!("{name} is loaded but could not be saved: {e}")));
+                ctx.worker_error.set(Some(format!(
+                    "{name} is loaded but could not be saved: {e}"
+                )));
             }
         });
     }

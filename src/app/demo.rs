@@ -15,7 +15,9 @@ fn corpus(ctx: Ctx) -> Vec<String> {
     let mut texts: Vec<String> = ctx.files.with_untracked(|fs| {
         fs.iter()
             .filter_map(|f| match &*f.dataset {
-                Dataset::Incidents(l) => Some(l.records.iter().map(|i| i.text()).collect::<Vec<_>>()),
+                Dataset::Incidents(l) => {
+                    Some(l.records.iter().map(|i| i.text()).collect::<Vec<_>>())
+                }
                 _ => None,
             })
             .flatten()
@@ -26,7 +28,11 @@ fn corpus(ctx: Ctx) -> Vec<String> {
             .training_pairs(None)
             .into_iter()
             .flat_map(|p| [p.a, p.b])
-            .chain(ctx.relationship_pairs().into_iter().flat_map(|p| [p.a, p.b]))
+            .chain(
+                ctx.relationship_pairs()
+                    .into_iter()
+                    .flat_map(|p| [p.a, p.b]),
+            )
             .collect();
     }
     texts.sort();
@@ -98,7 +104,11 @@ pub fn DemoPanel() -> impl IntoView {
                 .await
             {
                 Ok(Response::Similar { hits: h, ms, .. }) => {
-                    status.set(format!("{} tickets searched in {:.0} ms", candidates.len(), ms));
+                    status.set(format!(
+                        "{} tickets searched in {:.0} ms",
+                        candidates.len(),
+                        ms
+                    ));
                     hits.set(
                         h.into_iter()
                             .map(|hit| {

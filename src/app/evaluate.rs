@@ -144,7 +144,10 @@ pub fn EvaluatePanel() -> impl IntoView {
     let at_t = move || {
         let t = threshold.get();
         let ls = labels.get();
-        let positive: Vec<bool> = ls.iter().map(|&l| l as f64 >= crate::report::POSITIVE_LABEL_MIN).collect();
+        let positive: Vec<bool> = ls
+            .iter()
+            .map(|&l| l as f64 >= crate::report::POSITIVE_LABEL_MIN)
+            .collect();
         results
             .get()
             .into_iter()

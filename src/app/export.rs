@@ -23,7 +23,9 @@ pub fn ExportPanel() -> impl IntoView {
         status.set("Packing the model…".into());
         spawn_local(async move {
             match w.call(|id| Request::Export { id }).await {
-                Ok(Response::Exported { zip, files: names, .. }) => {
+                Ok(Response::Exported {
+                    zip, files: names, ..
+                }) => {
                     glue::save_as(&zip, "ticketsim-model.zip", "application/zip");
                     status.set(format!(
                         "ticketsim-model.zip: {} files, {:.1} MB. Unzip it and run `ticketsim eval --model ticketsim-model --data …`.",

@@ -193,11 +193,9 @@ pub fn LabelPanel() -> impl IntoView {
             return;
         };
         // A second key on the same pair adds to its label (e.g. 1 then s).
-        let earlier = ctx.labels.with_untracked(|ls| {
-            ls.iter()
-                .find(|l| l.a == c.a && l.b == c.b)
-                .cloned()
-        });
+        let earlier = ctx
+            .labels
+            .with_untracked(|ls| ls.iter().find(|l| l.a == c.a && l.b == c.b).cloned());
         let label = Label {
             a: c.a.clone(),
             b: c.b.clone(),
@@ -227,9 +225,9 @@ pub fn LabelPanel() -> impl IntoView {
             ctx.labels.update(|ls| {
                 ls.pop();
             });
-            if let Some(i) = queue.with_untracked(|q| {
-                q.iter().position(|c| c.a == last.a && c.b == last.b)
-            }) {
+            if let Some(i) =
+                queue.with_untracked(|q| q.iter().position(|c| c.a == last.a && c.b == last.b))
+            {
                 pos.set(i);
             }
             status.set("Undone.".into());
@@ -237,7 +235,8 @@ pub fn LabelPanel() -> impl IntoView {
     };
 
     let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        if ctx.panel.get_untracked() != Panel::Label || e.ctrl_key() || e.meta_key() || e.alt_key() {
+        if ctx.panel.get_untracked() != Panel::Label || e.ctrl_key() || e.meta_key() || e.alt_key()
+        {
             return;
         }
         // Typing in a text box is not labelling.
@@ -305,13 +304,14 @@ pub fn LabelPanel() -> impl IntoView {
             }
         }
     };
-    let button = move |key: &'static str, text: &'static str, rel: Option<Relation>, sim: Option<bool>| {
-        view! {
-            <button data-testid=format!("label-key-{key}") on:click=move |_| give(rel, sim)>
-                <kbd>{key}</kbd>" "{text}
-            </button>
-        }
-    };
+    let button =
+        move |key: &'static str, text: &'static str, rel: Option<Relation>, sim: Option<bool>| {
+            view! {
+                <button data-testid=format!("label-key-{key}") on:click=move |_| give(rel, sim)>
+                    <kbd>{key}</kbd>" "{text}
+                </button>
+            }
+        };
     view! {
         <h2>"Label pairs"</h2>
         <Show when=move || ctx.base.with(|b| b.is_none())>

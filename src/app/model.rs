@@ -30,7 +30,8 @@ fn send_model(ctx: Ctx, name: String, files: Vec<(String, Vec<u8>)>) {
     let checked = ModelFiles::from_named(&files, &name).map(|f| f.total_bytes());
     match checked {
         Err(e) => {
-            ctx.model_status.set(format!("Could not load the model: {e}"));
+            ctx.model_status
+                .set(format!("Could not load the model: {e}"));
             return;
         }
         Ok(n) if n > MAX_MODEL_BYTES => {

@@ -307,7 +307,8 @@ impl Ctx {
             Response::Error { message, .. } => {
                 if self.model_loading.get_untracked() {
                     self.model_loading.set(false);
-                    self.model_status.set(format!("Could not load the model: {message}"));
+                    self.model_status
+                        .set(format!("Could not load the model: {message}"));
                 } else if self.train.with_untracked(|t| t.running) {
                     self.train.update(|t| {
                         t.running = false;
@@ -339,10 +340,11 @@ impl Ctx {
                 .flatten()
                 .collect()
         });
-        out.extend(
-            self.labels
-                .with(|ls| ls.iter().filter_map(Label::training_pair).collect::<Vec<_>>()),
-        );
+        out.extend(self.labels.with(|ls| {
+            ls.iter()
+                .filter_map(Label::training_pair)
+                .collect::<Vec<_>>()
+        }));
         out
     }
 
@@ -357,10 +359,11 @@ impl Ctx {
                 .flatten()
                 .collect()
         });
-        out.extend(
-            self.labels
-                .with(|ls| ls.iter().filter_map(Label::relationship_pair).collect::<Vec<_>>()),
-        );
+        out.extend(self.labels.with(|ls| {
+            ls.iter()
+                .filter_map(Label::relationship_pair)
+                .collect::<Vec<_>>()
+        }));
         out
     }
 }

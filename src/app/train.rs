@@ -195,7 +195,8 @@ pub fn TrainPanel() -> impl IntoView {
             running: true,
             ..TrainState::default()
         });
-        ctx.eval_pairs.set(Some((sel.describe.clone(), sel.eval.clone())));
+        ctx.eval_pairs
+            .set(Some((sel.describe.clone(), sel.eval.clone())));
         w.send(&Request::Train {
             train: sel.train,
             eval: sel.eval,

@@ -33,7 +33,8 @@ pub struct WorkerClient {
 impl WorkerClient {
     /// Start the worker; `on_event` receives every response that is not the answer to a call.
     pub fn spawn(on_event: impl Fn(Response) + 'static) -> Result<Rc<Self>, String> {
-        let worker = Worker::new(WORKER_URL).map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let worker =
+            Worker::new(WORKER_URL).map_err(|e| format!("cannot start the worker: {e:?}"))?;
         let pending: Rc<Pending> = Rc::new(RefCell::new(HashMap::new()));
         let client = Rc::new_cyclic(|weak: &std::rc::Weak<WorkerClient>| {
             let weak = weak.clone();
@@ -75,14 +76,13 @@ impl WorkerClient {
                 }
                 on_event(resp);
             });
-            let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
-                move |ev: web_sys::ErrorEvent| {
+            let on_error =
+                Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
                     on_event_err(Response::Error {
                         id: None,
                         message: format!("the worker stopped: {}", ev.message()),
                     });
-                },
-            );
+                });
             WorkerClient {
                 worker: worker.clone(),
                 queue: RefCell::new(Some(Vec::new())),

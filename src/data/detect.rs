@@ -122,8 +122,12 @@ mod tests {
     use super::*;
 
     fn data(name: &str) -> Vec<u8> {
-        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name))
-            .unwrap()
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data")
+                .join(name),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -141,7 +145,8 @@ mod tests {
 
     #[test]
     fn small_shapes_and_garbage() {
-        let rel = br#"[{"ticket_a": "vpn down", "ticket_b": "no vpn", "relationship": "duplicate"}]"#;
+        let rel =
+            br#"[{"ticket_a": "vpn down", "ticket_b": "no vpn", "relationship": "duplicate"}]"#;
         assert_eq!(
             detect_and_load(rel, "r.json").unwrap().kind(),
             DataKind::RelationshipPairs

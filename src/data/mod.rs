@@ -1,8 +1,8 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
 
+pub mod detect;
 #[cfg(test)]
 mod fuzz;
-pub mod detect;
 pub mod generate;
 pub mod incidents;
 pub mod load;

@@ -258,7 +258,25 @@ async function main() {
   check(before !== after, `precision / recall / flagged follow the slider (${after})`);
   await shot("evaluated");
 
-  // 6. Similarity demo.
+  // 6. The relationship classifier on the fine-tuned embeddings (2 folds, one C: quick).
+  await tab("classify");
+  await setField("cls-folds", 2);
+  await setField("cls-c", "0.1");
+  await page.click('[data-testid="cls-run"]');
+  await page.waitForSelector('[data-testid="cls-table"]', { timeout: 600000 });
+  const rows = await page.locator('[data-testid="cls-row"]').allInnerTexts();
+  check(rows.length === 3 && rows[0].startsWith("logistic regression"), `the k-fold table lists the model and both baselines`);
+  const clsInk = await page.evaluate(() => {
+    const c = document.querySelector('[data-testid="cls-confusion"]');
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
+    return n;
+  });
+  check(clsInk > 2000, `the confusion matrix is drawn (${clsInk} inked pixels)`);
+  await shot("classifier");
+
+  // 7. Similarity demo.
   await tab("demo");
   await page.fill('[data-testid="text-a"]', "VPN disconnects every few minutes");
   await page.fill('[data-testid="text-b"]', "My VPN connection keeps dropping");
@@ -267,15 +285,20 @@ async function main() {
   const base = parseFloat((await text("similarity-base")).split("similarity ")[1]);
   const tunedAuc = await page.locator('[data-testid="eval-row-fine-tuned"] [data-testid="eval-roc-auc"]').innerText();
   check(base > 0.3 && base <= 1, `the base model scores the pair (${base})`);
+  await page.click('[data-testid="find-run"]');
+  await page.waitForSelector('[data-testid="find-hit"]', { timeout: 120000 });
+  const hit = await page.locator('[data-testid="find-hit"]').first().innerText();
+  check(/duplicate|causal|related|none/.test(hit), `find similar lists tickets with a predicted relationship (${hit.slice(0, 80)}…)`);
   await shot("demo");
 
-  // 7. Export.
+  // 8. Export.
   await tab("export");
   const [download] = await Promise.all([page.waitForEvent("download", { timeout: 120000 }), page.click('[data-testid="export-run"]')]);
   const zipPath = path.join(out, "ticketsim-model.zip");
   await download.saveAs(zipPath);
   const names = zipEntries(fs.readFileSync(zipPath));
   for (const f of [
+    "relationship_classifier/classifier.json",
     "config.json",
     "model.safetensors",
     "tokenizer.json",

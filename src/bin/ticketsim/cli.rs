@@ -209,7 +209,8 @@ pub fn run() -> Result<()> {
         Command::Bench {
             what: Bench::Workload { model, sts },
         } => {
-            let files = ticketsim::native::read_model_dir(&ticketsim::native::resolve_model(&model))?;
+            let files =
+                ticketsim::native::read_model_dir(&ticketsim::native::resolve_model(&model))?;
             let (sentences, pairs) = ticketsim::bench::inputs(
                 &read_file(&sts.join("sts-test.csv"))?,
                 &read_file(&sts.join("sts-train.csv"))?,
