@@ -19,7 +19,9 @@ done
 export TICKETSIM_TEST_SERVER="http://127.0.0.1:$port"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
-wasm_out=$(cargo test --release --target wasm32-unknown-unknown --test web_bench -- --nocapture 2>&1) || {
+# The profile the app is built with (www/index.html's data-cargo-profile).
+profile=${WASM_PROFILE:-wasm-release}
+wasm_out=$(cargo test --profile "$profile" --target wasm32-unknown-unknown --test web_bench -- --nocapture 2>&1) || {
   echo "$wasm_out" | tail -30
   exit 1
 }

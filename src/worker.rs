@@ -342,8 +342,8 @@ async fn fine_tune(
                 } else {
                     0.0
                 };
-                let evals_left = epochs.saturating_sub(r.epoch + usize::from(r.epoch_finished))
-                    + usize::from(r.epoch_finished);
+                // One evaluation ends each epoch not yet evaluated, this one included.
+                let evals_left = epochs.saturating_sub(r.epoch);
                 post(&Response::Step {
                     step: r.step,
                     total,

@@ -223,6 +223,15 @@ pub fn TrainPanel() -> impl IntoView {
             if t.total == 0 {
                 return String::new();
             }
+            if t.finished.is_some() {
+                return format!(
+                    "{} of {} steps in {} · {:.1} pairs/s",
+                    t.step,
+                    t.total,
+                    duration(t.elapsed_ms),
+                    t.pairs_per_s
+                );
+            }
             format!(
                 "step {} of {} · {} elapsed · about {} left · {:.1} pairs/s",
                 t.step,
