@@ -4,21 +4,10 @@
 # worker one thread). Prints both and their ratios.
 set -euo pipefail
 port=${TICKETSIM_TEST_PORT:-8766}
-models=${TICKETSIM_MODELS:-$HOME/.cache/ticketsim/models}
-reference=${TICKETSIM_REFERENCE:-../shared/reference}
 datasets=${TICKETSIM_DATASETS:-../shared/datasets}
 bin=${CARGO_TARGET_DIR:-target}/release/ticketsim
 cargo build --release --quiet
-python3 scripts/test-server.py "$port" "$models" "$reference" "$datasets" &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/datasets/stsbenchmark/sts-test.csv" && break
-  sleep 0.1
-done
-export TICKETSIM_TEST_SERVER="http://127.0.0.1:$port"
-export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
+source scripts/test-server-up.sh
 # The profile the app is built with (www/index.html's data-cargo-profile).
 profile=${WASM_PROFILE:-wasm-release}
 wasm_out=$(cargo test --profile "$profile" --target wasm32-unknown-unknown --test web_bench -- --nocapture 2>&1) || {

@@ -56,15 +56,7 @@ pub fn ClassifyPanel() -> impl IntoView {
         let data: Vec<DataRecord> = ctx.files.with_untracked(|fs| {
             fs.iter()
                 .filter(|f| matches!(&*f.dataset, Dataset::RelationshipPairs(_)))
-                .map(|f| DataRecord {
-                    role: "train".into(),
-                    file: f.name.clone(),
-                    sha256: f.sha256.clone(),
-                    bytes: f.bytes,
-                    pairs: f.dataset.report().kept,
-                    used: f.dataset.report().kept,
-                    skipped: f.dataset.report().skipped_total(),
-                })
+                .map(|f| f.record("train"))
                 .collect()
         });
         let Some(w) = ctx.client() else { return };

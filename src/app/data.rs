@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
+use super::dropzone::{DropZone, Dropped};
 use super::glue::{self, Store};
 use super::state::{Ctx, DataFile};
 use crate::data::detect::{detect_and_load, Dataset};
@@ -220,33 +220,9 @@ fn preview(d: &Dataset) -> Vec<(String, String, String)> {
 pub fn DataPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let errors: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
-    let over = RwSignal::new(false);
-    let on_drop = move |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        over.set(false);
-        let Some(dt) = ev.data_transfer() else { return };
-        spawn_local(async move {
-            match glue::dropped_files(&dt).await {
-                Ok(files) => add_all(ctx, files, errors).await,
-                Err(e) => errors.set(vec![e.to_string()]),
-            }
-        });
-    };
-    let on_pick = move |ev: web_sys::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(list) = input.files() else { return };
-        spawn_local(async move {
-            match glue::input_files(&list).await {
-                Ok(files) => add_all(ctx, files, errors).await,
-                Err(e) => errors.set(vec![e.to_string()]),
-            }
-            input.set_value("");
-        });
+    let on_files = move |files: Dropped| match files {
+        Ok(files) => spawn_local(add_all(ctx, files, errors)),
+        Err(e) => errors.set(vec![e]),
     };
     let row = move |f: DataFile| {
         let d = f.dataset.clone();
@@ -299,23 +275,7 @@ pub fn DataPanel() -> impl IntoView {
             "Drop training pairs, relationship pairs or an incident export (JSON, JSON Lines, CSV, TSV) — "
             "the kind is recognised from the content. Files stay in this browser."
         </p>
-        <div
-            class="dropzone"
-            class:over=move || over.get()
-            data-testid="data-drop"
-            on:dragover=move |ev: web_sys::DragEvent| {
-                ev.prevent_default();
-                over.set(true);
-            }
-            on:dragleave=move |_| over.set(false)
-            on:drop=on_drop
-        >
-            "Drop data files here"
-            <label class="button">
-                "or choose files"
-                <input type="file" multiple=true data-testid="data-input" on:change=on_pick />
-            </label>
-        </div>
+        <DropZone testid="data-drop" text="Drop data files here" pick="or choose files" on_files=on_files />
         <button data-testid="load-samples" on:click=move |_| spawn_local(load_samples(ctx, errors))>
             "Load the sample data"
         </button>

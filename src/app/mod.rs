@@ -8,6 +8,7 @@ mod chart;
 mod classify;
 mod data;
 mod demo;
+mod dropzone;
 mod evaluate;
 mod export;
 pub mod glue;
@@ -85,31 +86,26 @@ pub fn App() -> impl IntoView {
         <main>
             // Every panel stays mounted (hidden when not shown) so a running step — a fine-tuning
             // run, a half-typed demo — survives switching tabs.
-            <section class="panel" data-testid="panel-model" hidden=move || ctx.panel.get() != Panel::Model>
-                <model::ModelPanel />
-            </section>
-            <section class="panel" data-testid="panel-data" hidden=move || ctx.panel.get() != Panel::Data>
-                <data::DataPanel />
-            </section>
-            <section class="panel" data-testid="panel-label" hidden=move || ctx.panel.get() != Panel::Label>
-                <label::LabelPanel />
-            </section>
-            <section class="panel" data-testid="panel-train" hidden=move || ctx.panel.get() != Panel::Train>
-                <train::TrainPanel />
-            </section>
-            <section class="panel" data-testid="panel-evaluate" hidden=move || ctx.panel.get() != Panel::Evaluate>
-                <evaluate::EvaluatePanel />
-            </section>
-            <section class="panel" data-testid="panel-classify" hidden=move || ctx.panel.get() != Panel::Classify>
-                <classify::ClassifyPanel />
-            </section>
-            <section class="panel" data-testid="panel-demo" hidden=move || ctx.panel.get() != Panel::Demo>
-                <demo::DemoPanel />
-            </section>
-            <section class="panel" data-testid="panel-export" hidden=move || ctx.panel.get() != Panel::Export>
-                <export::ExportPanel />
-            </section>
+            {Panel::ALL.iter().map(|&p| view! {
+                <section class="panel" data-testid=format!("panel-{}", p.id()) hidden=move || ctx.panel.get() != p>
+                    {panel_body(p)}
+                </section>
+            }).collect_view()}
         </main>
+    }
+}
+
+/// The component of a step.
+fn panel_body(p: Panel) -> AnyView {
+    match p {
+        Panel::Model => view! { <model::ModelPanel /> }.into_any(),
+        Panel::Data => view! { <data::DataPanel /> }.into_any(),
+        Panel::Label => view! { <label::LabelPanel /> }.into_any(),
+        Panel::Train => view! { <train::TrainPanel /> }.into_any(),
+        Panel::Evaluate => view! { <evaluate::EvaluatePanel /> }.into_any(),
+        Panel::Classify => view! { <classify::ClassifyPanel /> }.into_any(),
+        Panel::Demo => view! { <demo::DemoPanel /> }.into_any(),
+        Panel::Export => view! { <export::ExportPanel /> }.into_any(),
     }
 }
 

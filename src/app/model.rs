@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
+use super::dropzone::{DropZone, Dropped};
 use super::glue;
 use super::state::Ctx;
 use crate::encoder::ModelFiles;
@@ -91,46 +91,12 @@ pub fn load_default(ctx: Ctx) {
 #[component]
 pub fn ModelPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let over = RwSignal::new(false);
-    // A folder picker: `webkitdirectory` is not among Leptos' typed attributes.
-    let folder_input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = folder_input.get() {
-            let _ = el.set_attribute("webkitdirectory", "");
+    let on_files = move |files: Dropped| match files {
+        Ok(files) => {
+            let name = folder_name(&files);
+            send_model(ctx, name, files);
         }
-    });
-    let on_drop = move |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        over.set(false);
-        let Some(dt) = ev.data_transfer() else { return };
-        spawn_local(async move {
-            match glue::dropped_files(&dt).await {
-                Ok(files) => {
-                    let name = folder_name(&files);
-                    send_model(ctx, name, files);
-                }
-                Err(e) => ctx.model_status.set(e.to_string()),
-            }
-        });
-    };
-    let on_pick = move |ev: web_sys::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(list) = input.files() else { return };
-        spawn_local(async move {
-            match glue::input_files(&list).await {
-                Ok(files) => {
-                    let name = folder_name(&files);
-                    send_model(ctx, name, files);
-                }
-                Err(e) => ctx.model_status.set(e.to_string()),
-            }
-            input.set_value("");
-        });
+        Err(e) => ctx.model_status.set(e),
     };
     let info = move || {
         ctx.base.get().map(|m| {
@@ -156,23 +122,13 @@ pub fn ModelPanel() -> impl IntoView {
         </p>
         <p data-testid="model-status" class="status">{move || ctx.model_status.get()}</p>
         {info}
-        <div
-            class="dropzone"
-            class:over=move || over.get()
-            data-testid="model-drop"
-            on:dragover=move |ev: web_sys::DragEvent| {
-                ev.prevent_default();
-                over.set(true);
-            }
-            on:dragleave=move |_| over.set(false)
-            on:drop=on_drop
-        >
-            "Drop a model folder or its files here (config.json, model.safetensors, tokenizer.json, …)"
-            <label class="button">
-                "or choose a folder"
-                <input type="file" node_ref=folder_input multiple=true data-testid="model-input" on:change=on_pick />
-            </label>
-        </div>
+        <DropZone
+            testid="model-drop"
+            text="Drop a model folder or its files here (config.json, model.safetensors, tokenizer.json, …)"
+            pick="or choose a folder"
+            folder=true
+            on_files=on_files
+        />
         <button
             data-testid="model-default"
             disabled=move || ctx.model_loading.get()

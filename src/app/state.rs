@@ -15,7 +15,7 @@ use crate::data::relationships::{Relation, RelationshipPair};
 use crate::encoder::ModelInfo;
 use crate::protocol::Response;
 use crate::train::fit::{EpochMetrics, StopReason};
-use crate::train::metadata::TrainingMetadata;
+use crate::train::metadata::{DataRecord, TrainingMetadata};
 use crate::train::trainer::TrainPair;
 
 /// A loaded model as the page knows it (the weights live in the worker).
@@ -40,6 +40,22 @@ pub struct DataFile {
     pub sha256: String,
     /// Its size in bytes.
     pub bytes: usize,
+}
+
+impl DataFile {
+    /// The file as `training_metadata.json` / `classifier.json` record it, in `role`.
+    pub fn record(&self, role: &str) -> DataRecord {
+        let r = self.dataset.report();
+        DataRecord {
+            role: role.into(),
+            file: self.name.clone(),
+            sha256: self.sha256.clone(),
+            bytes: self.bytes,
+            pairs: r.kept,
+            used: r.kept,
+            skipped: r.skipped_total(),
+        }
+    }
 }
 
 /// One human label. A pair may get a relationship (1–4 keys), a similar/different verdict (s/d),

@@ -60,18 +60,12 @@ pub fn select(ctx: Ctx, s: &TrainSettings) -> Result<Selection, String> {
     let mut records: Vec<DataRecord> = ctx.files.with_untracked(|fs| {
         fs.iter()
             .filter(|f| matches!(&*f.dataset, Dataset::TrainingPairs(_)))
-            .map(|f| DataRecord {
-                role: if Some(f.name.as_str()) == eval_file {
-                    "eval".into()
+            .map(|f| {
+                f.record(if Some(f.name.as_str()) == eval_file {
+                    "eval"
                 } else {
-                    "train".into()
-                },
-                file: f.name.clone(),
-                sha256: f.sha256.clone(),
-                bytes: f.bytes,
-                pairs: f.dataset.report().kept,
-                used: f.dataset.report().kept,
-                skipped: f.dataset.report().skipped_total(),
+                    "train"
+                })
             })
             .collect()
     });

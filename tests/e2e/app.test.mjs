@@ -136,6 +136,15 @@ async function main() {
   };
   const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
   const tab = (id) => page.click(`[data-testid="tab-${id}"]`);
+  // Pixels of a canvas that are neither white nor transparent: the chart was drawn.
+  const ink = (id) =>
+    page.evaluate((id) => {
+      const c = document.querySelector(`[data-testid="${id}"]`);
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
+      return n;
+    }, id);
   // Wait until the element's text matches `re` (a RegExp: the page's CSP forbids eval, so no
   // predicate source can be shipped in).
   const waitText = (id, re, timeout) =>
@@ -162,7 +171,7 @@ async function main() {
   const samples = ["training_pairs.json", "eval_pairs.json", "relationship_pairs.json", "incidents.csv"].map(
     (f) => path.join(root, "data", f)
   );
-  await page.setInputFiles('[data-testid="data-input"]', samples);
+  await page.setInputFiles('[data-testid="data-drop-input"]', samples);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 4, null, {
     timeout: 60000,
   });
@@ -234,13 +243,7 @@ async function main() {
   await waitText("train-outcome", /Fine-tuning/, 900000);
   check((await text("train-outcome")).includes("finished"), `training ends: ${await text("train-outcome")}`);
   check((await page.locator('[data-testid="epoch-row"]').count()) === 2, "base and epoch-1 metrics are shown");
-  const inked = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="loss-chart"]');
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
-    return n;
-  });
+  const inked = await ink("loss-chart");
   check(inked > 2000, `the loss chart is drawn (${inked} inked pixels)`);
   await shot("trained");
 
@@ -266,13 +269,7 @@ async function main() {
   await page.waitForSelector('[data-testid="cls-table"]', { timeout: 600000 });
   const rows = await page.locator('[data-testid="cls-row"]').allInnerTexts();
   check(rows.length === 3 && rows[0].startsWith("logistic regression"), `the k-fold table lists the model and both baselines`);
-  const clsInk = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="cls-confusion"]');
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
-    return n;
-  });
+  const clsInk = await ink("cls-confusion");
   check(clsInk > 2000, `the confusion matrix is drawn (${clsInk} inked pixels)`);
   await shot("classifier");
 
