@@ -99,6 +99,15 @@ pub fn main() {
 fn handle(req: Request) {
     match req {
         Request::LoadModel { name, files } => {
+            // The run trains a copy of the base model and compares with it: swapping the base
+            // under it would mix two models in one report.
+            if STATE.with(|s| s.borrow().cancel.is_some()) {
+                fail(
+                    None,
+                    "a fine-tuning run is going: cancel it or let it finish before loading another model",
+                );
+                return;
+            }
             if let Err(e) = load_model(name, files) {
                 fail(None, e);
             }
