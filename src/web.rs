@@ -35,10 +35,15 @@ pub async fn fetch_bytes(url: &str) -> Result<Option<Vec<u8>>> {
     if !resp.ok() {
         return Err(Error::model(url, format!("HTTP {}", resp.status())));
     }
+    response_bytes(&resp, url).await.map(Some)
+}
+
+/// The body of a response to a request for `url`.
+pub async fn response_bytes(resp: &web_sys::Response, url: &str) -> Result<Vec<u8>> {
     let buf = JsFuture::from(resp.array_buffer().map_err(|e| js_err(url, e))?)
         .await
         .map_err(|e| js_err(url, e))?;
-    Ok(Some(js_sys::Uint8Array::new(&buf).to_vec()))
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
 /// Fetch a sentence-transformers folder served under `base` (e.g. `./models/minilm`).

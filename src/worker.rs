@@ -333,10 +333,10 @@ async fn fine_tune(
     };
     let mut fit = Fit::new(&enc, &train, eval, config.clone(), "training pairs")?;
     let total = fit.trainer().total_steps();
-    let batch_pairs = |steps: usize| steps.min(total) as f64 * config.batch_size as f64;
     let mut best: Option<Vec<(String, Vec<u8>)>> = None;
     let mut records: Vec<EpochRecord> = Vec::new();
     let (mut train_ms, mut epoch_train_ms, mut eval_ms_sum, mut evals) = (0.0, 0.0, 0.0, 0usize);
+    let mut pairs_trained = 0usize;
     let epochs = config.epochs;
     while !fit.finished() && !cancel.get() {
         let t = now_ms();
@@ -345,6 +345,7 @@ async fn fine_tune(
                 let dt = now_ms() - t;
                 train_ms += dt;
                 epoch_train_ms += dt;
+                pairs_trained += r.pairs;
                 let per_step = train_ms / r.step as f64;
                 let per_eval = if evals > 0 {
                     eval_ms_sum / evals as f64
@@ -361,7 +362,7 @@ async fn fine_tune(
                     lr: r.lr,
                     elapsed_ms: now_ms() - t_start,
                     eta_ms: per_step * (total - r.step) as f64 + per_eval * evals_left as f64,
-                    pairs_per_s: batch_pairs(r.step) / (train_ms / 1000.0),
+                    pairs_per_s: pairs_trained as f64 / (train_ms / 1000.0),
                 });
             }
             FitEvent::Evaluated { metrics, improved } => {

@@ -25,7 +25,6 @@ where
     F: Fn(&DrawingArea<CanvasBackend, Shift>) -> crate::Result<()> + 'static,
 {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    let drawn = RwSignal::new(0u32);
     Effect::new(move |_| {
         let Some(c) = canvas.get() else { return };
         let Some(backend) = CanvasBackend::with_canvas_object(c) else {
@@ -38,7 +37,6 @@ where
             let _ = crate::charts::message_chart(&area, "chart", &e.to_string());
         }
         let _ = area.present();
-        drawn.update_untracked(|n| *n += 1);
     });
     view! {
         <canvas

@@ -48,11 +48,7 @@ pub fn ClassifyPanel() -> impl IntoView {
             ..CvConfig::default()
         };
         cfg.head.c_grid = grid;
-        let slot = if ctx.tuned.get_untracked().is_some() {
-            Slot::Tuned
-        } else {
-            Slot::Base
-        };
+        let slot = ctx.current_slot();
         let data: Vec<DataRecord> = ctx.files.with_untracked(|fs| {
             fs.iter()
                 .filter(|f| matches!(&*f.dataset, Dataset::RelationshipPairs(_)))

@@ -148,9 +148,10 @@ async fn add_all(ctx: Ctx, files: Vec<(String, Vec<u8>)>, errors: RwSignal<Vec<S
 fn balance(d: &Dataset) -> String {
     match d {
         Dataset::TrainingPairs(l) => {
-            let pos = l.records.iter().filter(|p| p.label >= 0.5).count();
+            let min = crate::report::POSITIVE_LABEL_MIN;
+            let pos = l.records.iter().filter(|p| p.label as f64 >= min).count();
             format!(
-                "{pos} similar (label ≥ 0.5) / {} different",
+                "{pos} similar (label ≥ {min}) / {} different",
                 l.records.len() - pos
             )
         }

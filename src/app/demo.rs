@@ -7,22 +7,11 @@ use leptos::task::spawn_local;
 
 use super::state::{Ctx, Panel};
 use super::Needs;
-use crate::data::detect::Dataset;
-use crate::protocol::{Request, Response, SimilarHit, Slot};
+use crate::protocol::{Request, Response, SimilarHit};
 
 /// Texts to search: incident texts, else every distinct text of the loaded pairs.
 fn corpus(ctx: Ctx) -> Vec<String> {
-    let mut texts: Vec<String> = ctx.files.with_untracked(|fs| {
-        fs.iter()
-            .filter_map(|f| match &*f.dataset {
-                Dataset::Incidents(l) => {
-                    Some(l.records.iter().map(|i| i.text()).collect::<Vec<_>>())
-                }
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    });
+    let mut texts = ctx.incident_texts();
     if texts.is_empty() {
         texts = ctx
             .training_pairs(None)
@@ -52,13 +41,6 @@ pub fn DemoPanel() -> impl IntoView {
     let k = RwSignal::new(5usize);
     let hits: RwSignal<Vec<(SimilarHit, String)>> = RwSignal::new(Vec::new());
 
-    let slots = move || {
-        let mut s = vec![(Slot::Base, "base")];
-        if ctx.tuned.get_untracked().is_some() {
-            s.push((Slot::Tuned, "fine-tuned"));
-        }
-        s
-    };
     let compare = move |_| {
         let Some(w) = ctx.client() else { return };
         let texts = vec![a.get_untracked(), b.get_untracked()];
@@ -68,13 +50,9 @@ pub fn DemoPanel() -> impl IntoView {
         status.set("Scoring…".into());
         spawn_local(async move {
             let mut out = Vec::new();
-            for (slot, name) in slots() {
-                let texts = texts.clone();
-                match w.call(|id| Request::Encode { id, slot, texts }).await {
-                    Ok(Response::Embeddings { vectors, .. }) => {
-                        out.push((name, crate::cosine(&vectors[0], &vectors[1])))
-                    }
-                    Ok(_) => {}
+            for (slot, name) in ctx.compared_slots() {
+                match w.encode(slot, texts.clone()).await {
+                    Ok((vectors, _)) => out.push((name, crate::cosine(&vectors[0], &vectors[1]))),
                     Err(e) => return status.set(e),
                 }
             }
@@ -88,7 +66,7 @@ pub fn DemoPanel() -> impl IntoView {
         if candidates.is_empty() {
             return status.set("Load incidents or pairs to search in.".into());
         }
-        let slot = slots().last().map(|s| s.0).unwrap_or(Slot::Base);
+        let slot = ctx.current_slot();
         let q = query.get_untracked();
         status.set(format!("Searching {} tickets…", candidates.len()));
         spawn_local(async move {

@@ -11,7 +11,7 @@ use super::train::{default_eval_file, select, TrainSettings};
 use super::Needs;
 use crate::charts::{PrSeries, RocSeries};
 use crate::metrics::at_threshold;
-use crate::protocol::{Request, Response, Slot};
+use crate::protocol::Slot;
 use crate::report::{evaluate_scores, PairEvalReport};
 use crate::train::trainer::{TrainConfig, TrainPair};
 
@@ -46,10 +46,7 @@ async fn score(ctx: Ctx, slot: Slot, pairs: &[TrainPair]) -> Result<Vec<f64>, St
         .flat_map(|p| [p.a.clone(), p.b.clone()])
         .collect();
     let n = texts.len();
-    let r = w.call(|id| Request::Encode { id, slot, texts }).await?;
-    let Response::Embeddings { vectors, ms, .. } = r else {
-        return Err("unexpected answer".into());
-    };
+    let (vectors, ms) = w.encode(slot, texts).await?;
     // The cache makes repeats free; only a real encode says how fast encoding is.
     if ms > 50.0 {
         ctx.embed_rate.set(Some((n as f64 / (ms / 1000.0), n)));
@@ -79,11 +76,7 @@ pub fn EvaluatePanel() -> impl IntoView {
         spawn_local(async move {
             let ls: Vec<f32> = pairs.iter().map(|p| p.label).collect();
             let mut out = Vec::new();
-            let mut slots = vec![(Slot::Base, "base")];
-            if ctx.tuned.get_untracked().is_some() {
-                slots.push((Slot::Tuned, "fine-tuned"));
-            }
-            for (slot, name) in slots {
+            for (slot, name) in ctx.compared_slots() {
                 match score(ctx, slot, &pairs).await {
                     Ok(scores) => match evaluate_scores(&ls, &scores, None) {
                         Ok(report) => out.push(ModelEval {

@@ -143,12 +143,6 @@ pub fn save_as(bytes: &[u8], name: &str, mime: &str) {
 /// reloads of the page) read it back without a request. `Ok((bytes, from_cache))`.
 pub async fn cached_fetch(url: &str) -> Result<(Vec<u8>, bool)> {
     let window = web_sys::window().ok_or_else(|| Error::Invalid("no window".into()))?;
-    let read = |resp: web_sys::Response| async move {
-        let buf = JsFuture::from(resp.array_buffer().map_err(|e| js_err(url, e))?)
-            .await
-            .map_err(|e| js_err(url, e))?;
-        Ok::<_, Error>(js_sys::Uint8Array::new(&buf).to_vec())
-    };
     // The Cache API needs a secure context (https or localhost); without it, plain fetch.
     let cache: Option<web_sys::Cache> = match window.caches() {
         Ok(caches) => JsFuture::from(caches.open("ticketsim-models-v1"))
@@ -160,7 +154,7 @@ pub async fn cached_fetch(url: &str) -> Result<(Vec<u8>, bool)> {
     if let Some(cache) = &cache {
         if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
             if let Ok(resp) = hit.dyn_into::<web_sys::Response>() {
-                return Ok((read(resp).await?, true));
+                return Ok((crate::web::response_bytes(&resp, url).await?, true));
             }
         }
     }
@@ -177,5 +171,5 @@ pub async fn cached_fetch(url: &str) -> Result<(Vec<u8>, bool)> {
             let _ = JsFuture::from(cache.put_with_str(url, &copy)).await;
         }
     }
-    Ok((read(resp).await?, false))
+    Ok((crate::web::response_bytes(&resp, url).await?, false))
 }

@@ -12,10 +12,8 @@ use wasm_bindgen::JsValue;
 use super::glue::{self, Store};
 use super::state::{Ctx, Label, Panel};
 use super::Needs;
-use crate::data::detect::Dataset;
 use crate::data::generate::{relationship_pairs_json, training_pairs_json};
 use crate::data::relationships::Relation;
-use crate::protocol::{Request, Response, Slot};
 
 /// Neighbours per incident in the queue.
 const NEIGHBOURS: usize = 3;
@@ -63,45 +61,19 @@ async fn save(ctx: Ctx, label: Label) -> Result<(), String> {
     Ok(())
 }
 
-/// The texts to pair: incident texts when incidents are loaded, else `None`.
-fn incident_texts(ctx: Ctx) -> Option<Vec<String>> {
-    let texts: Vec<String> = ctx.files.with(|fs| {
-        fs.iter()
-            .filter_map(|f| match &*f.dataset {
-                Dataset::Incidents(l) => Some(l.records.iter().map(|i| i.text())),
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    });
-    (!texts.is_empty()).then_some(texts)
-}
-
 /// Build the queue with the current model (the fine-tuned one when there is one).
 async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String> {
     let w = ctx.client().ok_or("the worker is not running")?;
-    let slot = if ctx.tuned.get_untracked().is_some() {
-        Slot::Tuned
-    } else {
-        Slot::Base
-    };
+    let slot = ctx.current_slot();
     let labelled: std::collections::HashSet<(String, String)> = ctx
         .labels
         .with_untracked(|ls| ls.iter().map(|l| (l.a.clone(), l.b.clone())).collect());
     let mut cands: Vec<Candidate> = Vec::new();
-    if let Some(mut texts) = incident_texts(ctx) {
+    let mut texts = ctx.incident_texts();
+    if !texts.is_empty() {
         texts.sort();
         texts.dedup();
-        let r = w
-            .call(|id| Request::Encode {
-                id,
-                slot,
-                texts: texts.clone(),
-            })
-            .await?;
-        let Response::Embeddings { vectors, .. } = r else {
-            return Err("unexpected answer".into());
-        };
+        let (vectors, _) = w.encode(slot, texts.clone()).await?;
         let mut seen = std::collections::HashSet::new();
         for (i, u) in vectors.iter().enumerate() {
             let mut near: Vec<(usize, f32)> = vectors
@@ -137,10 +109,7 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
             .iter()
             .flat_map(|(a, b)| [a.clone(), b.clone()])
             .collect();
-        let r = w.call(|id| Request::Encode { id, slot, texts }).await?;
-        let Response::Embeddings { vectors, .. } = r else {
-            return Err("unexpected answer".into());
-        };
+        let (vectors, _) = w.encode(slot, texts).await?;
         for (k, (a, b)) in pairs.into_iter().enumerate() {
             let score = crate::cosine(&vectors[2 * k], &vectors[2 * k + 1]);
             cands.push(Candidate { a, b, score });

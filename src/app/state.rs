@@ -13,7 +13,7 @@ use crate::classify::cv::CvReport;
 use crate::data::detect::Dataset;
 use crate::data::relationships::{Relation, RelationshipPair};
 use crate::encoder::ModelInfo;
-use crate::protocol::Response;
+use crate::protocol::{Response, Slot};
 use crate::train::fit::{EpochMetrics, StopReason};
 use crate::train::metadata::{DataRecord, TrainingMetadata};
 use crate::train::trainer::TrainPair;
@@ -341,6 +341,37 @@ impl Ctx {
             | Response::Similar { .. }
             | Response::Exported { .. } => {}
         }
+    }
+
+    /// The model new work uses: the fine-tuned one when there is one.
+    pub fn current_slot(self) -> Slot {
+        if self.tuned.get_untracked().is_some() {
+            Slot::Tuned
+        } else {
+            Slot::Base
+        }
+    }
+
+    /// The models compared side by side: the base, then the fine-tuned one when there is one.
+    pub fn compared_slots(self) -> Vec<(Slot, &'static str)> {
+        let mut s = vec![(Slot::Base, "base")];
+        if self.tuned.get_untracked().is_some() {
+            s.push((Slot::Tuned, "fine-tuned"));
+        }
+        s
+    }
+
+    /// The texts of every loaded incident (empty when no incidents are loaded).
+    pub fn incident_texts(self) -> Vec<String> {
+        self.files.with_untracked(|fs| {
+            fs.iter()
+                .filter_map(|f| match &*f.dataset {
+                    Dataset::Incidents(l) => Some(l.records.iter().map(|i| i.text())),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        })
     }
 
     /// Every training pair: the loaded training-pair files and the labels that say similar or

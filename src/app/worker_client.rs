@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-use crate::protocol::{Request, Response};
+use crate::protocol::{Request, Response, Slot};
 
 /// Where Trunk puts the worker's loader (see www/index.html: `data-bin="worker"`,
 /// `data-loader-shim`).
@@ -123,6 +123,18 @@ impl WorkerClient {
             None => {
                 let _ = self.worker.post_message(&v);
             }
+        }
+    }
+
+    /// Embed `texts` with one model: the vectors and the worker's milliseconds.
+    pub async fn encode(
+        &self,
+        slot: Slot,
+        texts: Vec<String>,
+    ) -> Result<(Vec<Vec<f32>>, f64), String> {
+        match self.call(|id| Request::Encode { id, slot, texts }).await? {
+            Response::Embeddings { vectors, ms, .. } => Ok((vectors, ms)),
+            other => Err(format!("unexpected answer from the worker: {other:?}")),
         }
     }
 
