@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web web-model check-python
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web web-model check-python check-cuda gpu-bundle
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -68,3 +68,16 @@ check-python: ## train a short run, then load the folder with Python sentence-tr
 	cargo build --release
 	rm -rf $(CHECK_DIR) && $(BIN) train --data $(DATASETS)/gitbugs/pairs-train.json --epochs 1 --output $(CHECK_DIR) > /dev/null
 	HF_HUB_OFFLINE=1 $(ST_VENV)/bin/python scripts/st-load-check.py $(CHECK_DIR) $(BIN)
+
+# The CUDA build lives in its own target folder: switching candle's features back and forth in one
+# folder would rebuild candle every time and swap target/release/ticketsim between the two builds.
+CUDA_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)/cuda
+check-cuda: ## install the CUDA 13.0 toolkit from PyPI wheels if missing; build and lint --features cuda (no GPU needed)
+	scripts/cuda-toolkit.sh > /dev/null
+	eval "$$(scripts/cuda-toolkit.sh --env)" && export CARGO_TARGET_DIR=$(CUDA_TARGET_DIR) && \
+	  cargo build --release --features cuda && \
+	  cargo clippy --release --features cuda --all-targets -- -D warnings
+	@echo "check-cuda: built $(CUDA_TARGET_DIR)/release/ticketsim; it runs where the NVIDIA driver and cuBLAS/cuRAND 13 are"
+
+gpu-bundle: ## pack the CUDA binaries, models and references for scripts/gpu-check.sh run on a GPU machine
+	scripts/gpu-check.sh bundle .gpu

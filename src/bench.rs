@@ -58,21 +58,21 @@ pub fn inputs(sts_test: &[u8], sts_train: &[u8]) -> Result<(Vec<String>, Vec<Tra
     Ok((sentences, pairs))
 }
 
-/// Run the workload on a model loaded from `files`; `now_ms` is the platform's clock.
+/// Run the workload on a model loaded from `files` onto `dev`; `now_ms` is the platform's clock.
 pub fn run(
     files: &ModelFiles,
     sentences: &[String],
     pairs: &[TrainPair],
+    dev: &candle_core::Device,
     now_ms: impl Fn() -> f64,
 ) -> Result<WorkloadFigures> {
-    let dev = candle_core::Device::Cpu;
-    let enc = SentenceEncoder::load(files, &dev)?;
+    let enc = SentenceEncoder::load(files, dev)?;
     enc.encode(&sentences[..32.min(sentences.len())], 32)?;
     let t = now_ms();
     enc.encode(sentences, 32)?;
     let encode_s = (now_ms() - t) / 1000.0;
 
-    let mut enc = SentenceEncoder::load(files, &dev)?;
+    let mut enc = SentenceEncoder::load(files, dev)?;
     let cfg = TrainConfig {
         epochs: 1,
         batch_size: 32,

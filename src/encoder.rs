@@ -6,7 +6,9 @@ use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{bert, ArchConfig, DropoutRng, ParamStore, Transformer, WordRows};
+use crate::model::{
+    bert, ArchConfig, Autocast, DropoutRng, ParamStore, Precision, Transformer, WordRows,
+};
 use crate::pooling::{normalize_l2, PoolingConfig};
 use crate::rng::Rng;
 use crate::tokenize::TextTokenizer;
@@ -181,6 +183,8 @@ pub struct SentenceEncoder {
     normalize: bool,
     params: ParamStore,
     rng: DropoutRng,
+    /// Precision of the matrix products, shared by the layers.
+    autocast: Autocast,
     device: Device,
 }
 
@@ -250,7 +254,8 @@ impl SentenceEncoder {
         params: ParamStore,
     ) -> Result<Self> {
         let rng: DropoutRng = crate::model::nn::dropout_state(0);
-        let transformer = Transformer::load(params.var_builder(), &arch, &rng)?;
+        let autocast = Autocast::default();
+        let transformer = Transformer::load(params.var_builder(), &arch, &rng, &autocast)?;
         let device = params.device().clone();
         Ok(SentenceEncoder {
             config_json: arch.to_json(),
@@ -262,6 +267,7 @@ impl SentenceEncoder {
             normalize,
             params,
             rng,
+            autocast,
             device,
         })
     }
@@ -309,6 +315,17 @@ impl SentenceEncoder {
     /// Re-seed the dropout generator (training is reproducible from here on).
     pub fn seed_dropout(&self, seed: u64) {
         self.rng.lock().unwrap_or_else(|e| e.into_inner()).rng = Rng::new(seed);
+    }
+
+    /// Set the precision of the matrix products (f32 by default); returns the previous one. The
+    /// trainer sets its configured precision for its steps only.
+    pub fn set_precision(&self, p: Precision) -> Precision {
+        self.autocast.set(p)
+    }
+
+    /// The precision of the matrix products now in force.
+    pub fn precision(&self) -> Precision {
+        self.autocast.get()
     }
 
     /// Switch dropout on or off for training-mode forwards (on by default).
@@ -393,7 +410,12 @@ impl SentenceEncoder {
             let (ids, mask) = self.pad_batch(&batch)?;
             Ok(self.forward_t(&ids, &mask, false)?.to_vec2::<f32>()?)
         };
-        let results = crate::parallel::map(&batches, run);
+        // Threads only help the CPU; on a GPU they would queue on the same stream.
+        let results = if self.device.is_cpu() {
+            crate::parallel::map(&batches, run)
+        } else {
+            batches.iter().map(run).collect()
+        };
         let mut out = vec![Vec::new(); seqs.len()];
         for (chunk, embs) in batches.iter().zip(results) {
             for (&i, e) in chunk.iter().zip(embs?) {

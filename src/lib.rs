@@ -13,6 +13,7 @@ pub mod bench;
 pub mod charts;
 pub mod classify;
 pub mod data;
+pub mod device;
 pub mod encoder;
 pub mod error;
 pub mod metrics;

@@ -31,7 +31,14 @@ async fn workload() {
         &get("datasets/stsbenchmark/sts-train.csv").await,
     )
     .unwrap();
-    let f = ticketsim::bench::run(&files, &sentences, &pairs, now_ms).unwrap();
+    let f = ticketsim::bench::run(
+        &files,
+        &sentences,
+        &pairs,
+        &candle_core::Device::Cpu,
+        now_ms,
+    )
+    .unwrap();
     let line = format!("BENCH_WASM {}", serde_json::to_string(&f).unwrap());
     web_sys::console::log_1(&line.into());
     assert!(f.pairs_per_second > 0.0 && f.sentences_per_second > 0.0);

@@ -12,7 +12,7 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::nn::{
-    mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
+    mask_bias, AttentionNames, Autocast, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
     LayerConfig, LayerNorm, Packing, WordRows,
 };
 
@@ -175,7 +175,12 @@ pub struct BertModel {
 
 impl BertModel {
     /// Build from weights under `vb` (the root holding `embeddings` and `encoder`).
-    pub fn load(vb: VarBuilder, cfg: &Config, rng: &DropoutRng) -> Result<Self> {
+    pub fn load(
+        vb: VarBuilder,
+        cfg: &Config,
+        rng: &DropoutRng,
+        autocast: &Autocast,
+    ) -> Result<Self> {
         if cfg.position_embedding_type != "absolute" {
             candle_core::bail!(
                 "config.json: position_embedding_type `{}` is not supported (only `absolute`)",
@@ -195,6 +200,7 @@ impl BertModel {
                     &ATTENTION,
                     &cfg.layer(),
                     rng,
+                    autocast,
                 )
             })
             .collect::<Result<Vec<_>>>()?;

@@ -11,7 +11,7 @@ use candle_nn::VarBuilder;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-pub use nn::{DropoutRng, WordRows};
+pub use nn::{Autocast, DropoutRng, Precision, WordRows};
 pub use params::ParamStore;
 
 /// An architecture's configuration, chosen by `model_type` in config.json.
@@ -147,7 +147,12 @@ impl Transformer {
     /// Build the architecture `cfg` names from `vb`. Checkpoints saved from a task model carry a
     /// `{model_type}.` prefix (e.g. `bert.embeddings...`); that is detected and handled like candle's
     /// `BertModel::load` does.
-    pub fn load(vb: VarBuilder, cfg: &ArchConfig, rng: &DropoutRng) -> Result<Self> {
+    pub fn load(
+        vb: VarBuilder,
+        cfg: &ArchConfig,
+        rng: &DropoutRng,
+        autocast: &Autocast,
+    ) -> Result<Self> {
         let vb = if !vb.contains_tensor("embeddings.word_embeddings.weight")
             && vb.contains_tensor(&format!(
                 "{}.embeddings.word_embeddings.weight",
@@ -162,10 +167,10 @@ impl Transformer {
         };
         Ok(match cfg {
             ArchConfig::Bert(c) => {
-                Transformer::Bert(bert::BertModel::load(vb, c, rng).map_err(wrap)?)
+                Transformer::Bert(bert::BertModel::load(vb, c, rng, autocast).map_err(wrap)?)
             }
             ArchConfig::MPNet(c) => {
-                Transformer::MPNet(mpnet::MPNetModel::load(vb, c, rng).map_err(wrap)?)
+                Transformer::MPNet(mpnet::MPNetModel::load(vb, c, rng, autocast).map_err(wrap)?)
             }
         })
     }

@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::nn::{
-    mask_bias, AttentionNames, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
+    mask_bias, AttentionNames, Autocast, Dropout, DropoutRng, Embedding, EncoderLayer, HiddenAct,
     LayerConfig, LayerNorm, Packing, WordRows,
 };
 
@@ -128,7 +128,12 @@ pub struct MPNetModel {
 
 impl MPNetModel {
     /// Build from weights under `vb` (the root holding `embeddings` and `encoder`).
-    pub fn load(vb: VarBuilder, cfg: &Config, rng: &DropoutRng) -> Result<Self> {
+    pub fn load(
+        vb: VarBuilder,
+        cfg: &Config,
+        rng: &DropoutRng,
+        autocast: &Autocast,
+    ) -> Result<Self> {
         if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
             candle_core::bail!(
                 "config.json: hidden_size must be a multiple of num_attention_heads"
@@ -153,7 +158,13 @@ impl MPNetModel {
             )?,
             layers: (0..cfg.num_hidden_layers)
                 .map(|i| {
-                    EncoderLayer::load(enc.pp(format!("layer.{i}")), &ATTENTION, &cfg.layer(), rng)
+                    EncoderLayer::load(
+                        enc.pp(format!("layer.{i}")),
+                        &ATTENTION,
+                        &cfg.layer(),
+                        rng,
+                        autocast,
+                    )
                 })
                 .collect::<Result<Vec<_>>>()?,
             cfg: cfg.clone(),

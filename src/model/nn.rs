@@ -10,6 +10,8 @@
 //! * Token states travel *packed* (`[real tokens, hidden]`, see [`Packing`]): every per-token op
 //!   (linears, layer norms, GELU, dropout) skips padding; only attention sees a padded batch.
 
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Result, Tensor, D};
@@ -21,16 +23,113 @@ use crate::rng::Rng;
 /// Standard deviation BERT-family models use for weight initialisation (`initializer_range`).
 const INIT_STD: f64 = 0.02;
 
+/// The number format matrix products are computed in. Only the products change: weights (and the
+/// optimiser's state) stay f32 "master weights", and layer norms, softmax, GELU, the loss and every
+/// reduction stay f32 — what PyTorch's autocast does for `torch.autocast("cuda", torch.bfloat16)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Everything in f32.
+    #[default]
+    F32,
+    /// Matrix products in bfloat16 (f32's range, 8-bit mantissa): no loss scaling needed.
+    Bf16,
+    /// Matrix products in float16 (10-bit mantissa, range to 65504).
+    F16,
+}
+
+impl Precision {
+    /// The dtype products are cast to, `None` for f32.
+    pub fn autocast_dtype(self) -> Option<DType> {
+        match self {
+            Precision::F32 => None,
+            Precision::Bf16 => Some(DType::BF16),
+            Precision::F16 => Some(DType::F16),
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(c: u8) -> Self {
+        match c {
+            1 => Precision::Bf16,
+            2 => Precision::F16,
+            _ => Precision::F32,
+        }
+    }
+}
+
+impl FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "f32" | "fp32" | "float32" => Ok(Precision::F32),
+            "bf16" | "bfloat16" => Ok(Precision::Bf16),
+            "f16" | "fp16" | "float16" => Ok(Precision::F16),
+            _ => Err(format!("`{s}`: expected f32, bf16 or f16")),
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+            Precision::F16 => "f16",
+        })
+    }
+}
+
+/// One model's switchable [`Precision`], shared by its layers (like [`DropoutRng`]): the trainer
+/// turns reduced precision on for its steps and back off, so evaluation runs in f32 as in
+/// sentence-transformers' AMP training.
+#[derive(Clone, Debug, Default)]
+pub struct Autocast(Arc<AtomicU8>);
+
+impl Autocast {
+    /// The precision now in force.
+    pub fn get(&self) -> Precision {
+        Precision::from_code(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Change it; returns the previous one.
+    pub fn set(&self, p: Precision) -> Precision {
+        Precision::from_code(self.0.swap(p.code(), Ordering::Relaxed))
+    }
+
+    /// `a · b` computed in the precision in force, returned in `a`'s dtype. Under a reduced
+    /// precision the inputs are cast (differentiably: the gradient is cast back), the product runs
+    /// on the GPU's tensor cores, and the f32 result keeps the rest of the network in f32.
+    pub fn matmul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        match self.get().autocast_dtype() {
+            Some(dt) if a.dtype() != dt => a
+                .to_dtype(dt)?
+                .matmul(&b.to_dtype(dt)?)?
+                .to_dtype(a.dtype()),
+            _ => a.matmul(b),
+        }
+    }
+}
+
 /// A dense layer `y = x W^T + b` with Hugging Face weight names `weight` / `bias`.
 #[derive(Clone, Debug)]
 pub struct Linear {
     weight: Tensor,
     bias: Option<Tensor>,
+    autocast: Autocast,
 }
 
 impl Linear {
-    /// Load `weight` `[out, in]` and `bias` `[out]` under `vb`.
-    pub fn load(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Self> {
+    /// Load `weight` `[out, in]` and `bias` `[out]` under `vb`; products follow `autocast`.
+    pub fn load(
+        vb: VarBuilder,
+        in_dim: usize,
+        out_dim: usize,
+        autocast: &Autocast,
+    ) -> Result<Self> {
         let weight = vb.get_with_hints(
             (out_dim, in_dim),
             "weight",
@@ -43,6 +142,7 @@ impl Linear {
         Ok(Linear {
             weight,
             bias: Some(bias),
+            autocast: autocast.clone(),
         })
     }
 
@@ -68,9 +168,16 @@ impl Linear {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("Linear input has at least one dim");
         let rows = x.elem_count() / in_dim.max(1);
-        let y = x
-            .reshape((rows, in_dim))?
-            .matmul(&param(&self.weight, train).t()?)?;
+        let x = x.reshape((rows, in_dim))?;
+        let w = param(&self.weight, train);
+        let y = match self.autocast.get().autocast_dtype() {
+            // Cast the weight before transposing it: the cast then copies it in its own layout.
+            Some(dt) => x
+                .to_dtype(dt)?
+                .matmul(&w.to_dtype(dt)?.t()?)?
+                .to_dtype(x.dtype())?,
+            None => x.matmul(&w.t()?)?,
+        };
         let y = match &self.bias {
             Some(b) if y.device().is_cpu() && y.dtype() == candle_core::DType::F32 => {
                 super::kernels::bias_add(&y, &param(b, train))?
@@ -245,6 +352,13 @@ impl Dropout {
         }
         let keep = 1.0 - self.p;
         let scale = 1.0 / keep;
+        if !x.device().is_cpu() {
+            // On a GPU the mask is drawn on the device (cuRAND, seeded per step by the trainer
+            // through `Device::set_seed`): drawing it here and copying it over would move tens of
+            // MB per layer (attention masks are heads × s × s per sequence) through the CPU.
+            drop(state);
+            return device_dropout(x, self.p);
+        }
         let draw = |rng: &mut Rng| -> Vec<f32> {
             (0..x.elem_count())
                 .map(|_| if rng.next_f32() < keep { scale } else { 0.0 })
@@ -262,6 +376,14 @@ impl Dropout {
         let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
         x.mul(&mask)
     }
+}
+
+/// Inverted dropout with the mask drawn by the device's own generator (the GPU path of
+/// [`Dropout`]; on the CPU candle's generator cannot be seeded, so the CPU uses the crate's).
+fn device_dropout(x: &Tensor, p: f32) -> Result<Tensor> {
+    let u = Tensor::rand(0f32, 1f32, x.shape(), x.device())?;
+    let mask = (u.ge(p as f64)?.to_dtype(x.dtype())? * (1.0 / (1.0 - p as f64)))?;
+    x.mul(&mask)
 }
 
 thread_local! {
@@ -314,20 +436,25 @@ pub fn split_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
 
 /// Scaled dot-product attention with an additive bias (padding mask, relative positions):
 /// `softmax(q k^T / sqrt(d) + bias) v`, with dropout on the probabilities, heads merged back to
-/// `[b, s, h]`. `q`, `k`, `v` are `[b, heads, s, d]`; `bias` broadcasts to `[b, heads, s, s]`.
+/// `[b, s, h]`. `q`, `k`, `v` are `[b, heads, s, d]`; `bias` broadcasts to `[b, heads, s, s]`. The
+/// two products follow `autocast`; the softmax stays f32.
 pub fn attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     bias: &Tensor,
     dropout: &Dropout,
+    autocast: &Autocast,
     train: bool,
 ) -> Result<Tensor> {
     let (b, heads, s, d) = q.dims4()?;
-    let scores = (q.matmul(&k.t()?)? * (1.0 / (d as f64).sqrt()))?;
+    let scores = (autocast.matmul(q, &k.t()?)? * (1.0 / (d as f64).sqrt()))?;
     let scores = scores.broadcast_add(bias)?;
     let probs = dropout.forward_t(&softmax(&scores, train)?, train)?;
-    probs.matmul(v)?.transpose(1, 2)?.reshape((b, s, heads * d))
+    autocast
+        .matmul(&probs, v)?
+        .transpose(1, 2)?
+        .reshape((b, s, heads * d))
 }
 
 /// Additive attention bias from a `[b, s]` 0/1 mask: 0 where attended, a large negative number at
@@ -446,11 +573,12 @@ impl FeedForward {
         act: HiddenAct,
         eps: f64,
         dropout: Dropout,
+        autocast: &Autocast,
     ) -> Result<Self> {
         Ok(FeedForward {
-            intermediate: Linear::load(vb.pp("intermediate").pp("dense"), hidden, inner)?,
+            intermediate: Linear::load(vb.pp("intermediate").pp("dense"), hidden, inner, autocast)?,
             act,
-            output: Linear::load(vb.pp("output").pp("dense"), inner, hidden)?,
+            output: Linear::load(vb.pp("output").pp("dense"), inner, hidden, autocast)?,
             norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), hidden, eps)?,
             dropout,
         })
@@ -514,6 +642,7 @@ pub struct EncoderLayer {
     hidden_dropout: Dropout,
     ffn: FeedForward,
     heads: usize,
+    autocast: Autocast,
 }
 
 impl EncoderLayer {
@@ -523,19 +652,29 @@ impl EncoderLayer {
         names: &AttentionNames,
         cfg: &LayerConfig,
         rng: &DropoutRng,
+        autocast: &Autocast,
     ) -> Result<Self> {
         let h = cfg.hidden;
         let hidden_dropout = Dropout::new(cfg.hidden_dropout, rng.clone());
         Ok(EncoderLayer {
-            q: Linear::load(vb.pp(names.q), h, h)?,
-            k: Linear::load(vb.pp(names.k), h, h)?,
-            v: Linear::load(vb.pp(names.v), h, h)?,
-            o: Linear::load(vb.pp(names.o), h, h)?,
+            q: Linear::load(vb.pp(names.q), h, h, autocast)?,
+            k: Linear::load(vb.pp(names.k), h, h, autocast)?,
+            v: Linear::load(vb.pp(names.v), h, h, autocast)?,
+            o: Linear::load(vb.pp(names.o), h, h, autocast)?,
             attn_dropout: Dropout::new(cfg.attention_dropout, rng.clone()),
             attn_norm: LayerNorm::load(vb.pp(names.norm), h, cfg.eps)?,
             hidden_dropout: hidden_dropout.clone(),
-            ffn: FeedForward::load(vb, h, cfg.intermediate, cfg.act, cfg.eps, hidden_dropout)?,
+            ffn: FeedForward::load(
+                vb,
+                h,
+                cfg.intermediate,
+                cfg.act,
+                cfg.eps,
+                hidden_dropout,
+                autocast,
+            )?,
             heads: cfg.heads,
+            autocast: autocast.clone(),
         })
     }
 
@@ -557,6 +696,7 @@ impl EncoderLayer {
             &heads(&self.v)?,
             bias,
             &self.attn_dropout,
+            &self.autocast,
             train,
         )?;
         let ctx = packing.unpad(&ctx)?;
@@ -565,5 +705,41 @@ impl EncoderLayer {
             .forward_t(&self.o.forward_t(&ctx, train)?, train)?;
         let a = self.attn_norm.forward_t(&(a + x)?, train)?;
         self.ffn.forward_t(&a, train)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// The GPU dropout path's arithmetic, run on the CPU: about 1 − p of the elements kept, each
+    /// scaled by 1 / (1 − p), the rest exactly 0, and the mean preserved.
+    #[test]
+    fn device_dropout_keeps_and_scales() -> Result<()> {
+        let x = Tensor::ones((200, 500), DType::F32, &Device::Cpu)?;
+        let y = device_dropout(&x, 0.1)?.flatten_all()?.to_vec1::<f32>()?;
+        let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / y.len() as f64;
+        assert!((kept - 0.9).abs() < 0.01, "kept {kept}");
+        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.9).abs() < 1e-6));
+        let mean = y.iter().map(|&v| v as f64).sum::<f64>() / y.len() as f64;
+        assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
+        Ok(())
+    }
+
+    #[test]
+    fn precision_spellings_and_autocast_switch() {
+        assert_eq!("BF16".parse(), Ok(Precision::Bf16));
+        assert_eq!("fp16".parse(), Ok(Precision::F16));
+        assert_eq!("float32".parse(), Ok(Precision::F32));
+        assert!("int8"
+            .parse::<Precision>()
+            .unwrap_err()
+            .contains("f32, bf16 or f16"));
+        let a = Autocast::default();
+        assert_eq!(a.get(), Precision::F32);
+        assert_eq!(a.set(Precision::F16), Precision::F32);
+        assert_eq!(a.clone().get(), Precision::F16, "clones share the switch");
+        assert_eq!(serde_json::to_string(&Precision::Bf16).unwrap(), "\"bf16\"");
     }
 }

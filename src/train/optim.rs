@@ -499,9 +499,26 @@ fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<f64> {
 /// Global L2 norm of gradients split over shards (summed per parameter) plus row-sparse ones.
 pub fn grad_norm_sum(grads: &[&GradStore], vars: &[Var], rows: Option<&RowGrads>) -> Result<f64> {
     let mut sum = 0f64;
+    // Off the CPU each tensor's sum of squares stays on the device and all are added there: one
+    // transfer per step instead of one synchronising read per parameter tensor.
+    let mut on_device: Vec<Tensor> = Vec::new();
     for var in vars {
         let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(var)).collect();
-        sum += sum_sq_of_sum(&gs)?;
+        match gs.first() {
+            Some(g0) if !g0.device().is_cpu() => {
+                let mut g = g0.to_dtype(DType::F64)?;
+                for other in &gs[1..] {
+                    g = (g + other.to_dtype(DType::F64)?)?;
+                }
+                on_device.push(g.sqr()?.sum_all()?);
+            }
+            _ => sum += sum_sq_of_sum(&gs)?,
+        }
+    }
+    if !on_device.is_empty() {
+        sum += Tensor::stack(&on_device, 0)?
+            .sum_all()?
+            .to_scalar::<f64>()?;
     }
     if let Some(r) = rows {
         sum += sum_sq_of_sum(&r.grads.iter().collect::<Vec<_>>())?;
@@ -597,6 +614,46 @@ mod tests {
 
     /// One step by hand: g = 0.5, lr = 0.1, decay 0.01, t = 1 -> m_hat = g, v_hat = g^2,
     /// p = 1 * (1 - 0.001) - 0.1 * 0.5 / (0.5 + 1e-8).
+    /// The tensor-op update (what runs on a GPU) against the host loop the CPU uses: an f64 copy
+    /// of the weights takes the tensor path on the CPU too. Three steps with changing gradients,
+    /// weight decay on the weight, none on the bias.
+    #[test]
+    fn tensor_path_matches_host_path() -> Result<()> {
+        let w0: Vec<f32> = (0..24).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.1).collect();
+        let run = |dtype: DType| -> Result<Vec<f64>> {
+            let dev = Device::Cpu;
+            let w = Var::from_tensor(&Tensor::new(w0.as_slice(), &dev)?.to_dtype(dtype)?)?;
+            let b = Var::from_tensor(&Tensor::new(&w0[..4], &dev)?.to_dtype(dtype)?)?;
+            let mut opt = AdamW::new(
+                vec![("l.weight".into(), w.clone()), ("l.bias".into(), b.clone())],
+                AdamWConfig::default(),
+            );
+            for step in 0..3 {
+                // A loss whose gradient changes with the weights and the step.
+                let k = (step + 1) as f64;
+                let loss = ((w.as_tensor().sqr()? * k)?.sum_all()?
+                    + (b.as_tensor() * w.as_tensor().narrow(0, 0, 4)?)?.sum_all()?)?;
+                opt.step(&loss.backward()?, 0.05)?;
+            }
+            let out = w.as_tensor().to_dtype(DType::F64)?.to_vec1::<f64>()?;
+            Ok([out, b.as_tensor().to_dtype(DType::F64)?.to_vec1::<f64>()?].concat())
+        };
+        let host = run(DType::F32)?;
+        let tensors = run(DType::F64)?;
+        let moved = host
+            .iter()
+            .zip(&w0)
+            .filter(|(a, b)| (**a - **b as f64).abs() > 1e-3);
+        assert!(moved.count() > 20, "the steps moved the weights");
+        for (i, (a, b)) in host.iter().zip(&tensors).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-6,
+                "weight {i}: host {a} vs tensor path {b}"
+            );
+        }
+        Ok(())
+    }
+
     #[test]
     fn adamw_first_step_by_hand() -> Result<()> {
         let w = Var::new(&[1f32], &Device::Cpu)?;

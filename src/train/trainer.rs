@@ -10,7 +10,7 @@ use super::batch::{no_duplicate_batches, shuffled_batches};
 use super::loss::{cosine_similarity_loss, multiple_negatives_ranking_loss};
 use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
 use crate::error::{Error, Result};
-use crate::model::WordRows;
+use crate::model::{Precision, WordRows};
 use crate::SentenceEncoder;
 
 /// A training pair. `label` is the target similarity in [0, 1] for the cosine loss; MNRL trains on
@@ -67,6 +67,9 @@ pub struct TrainConfig {
     pub max_seq_length: usize,
     /// Stop after this many evaluations without a better primary metric (0: never stop early).
     pub early_stopping_patience: usize,
+    /// Number format of the matrix products in training steps (autocast with f32 master
+    /// weights); evaluation always runs in f32.
+    pub precision: Precision,
 }
 
 impl Default for TrainConfig {
@@ -85,6 +88,7 @@ impl Default for TrainConfig {
             eval_split: 0.2,
             max_seq_length: 256,
             early_stopping_patience: 3,
+            precision: Precision::F32,
         }
     }
 }
@@ -193,6 +197,34 @@ const SHARDS: usize = 2;
 /// value everywhere keeps runs identical natively and in the browser.
 const SHARD_MEMORY_BUDGET: usize = 128 << 20;
 
+/// On a GPU a batch runs as one shard (its kernels are wide enough to fill the device, and threads
+/// would only queue on the same stream), cut into rounds only when the activation estimate passes
+/// this budget: all-mpnet-base-v2 at batch 32 with 256-token tickets (~24 GB estimated) is one
+/// round on an 80 GB H100.
+const GPU_SHARD_MEMORY_BUDGET: usize = 32 << 30;
+
+/// Sets a model's matrix-product precision for one training step and restores the previous one
+/// when dropped, also on an early return with an error.
+struct PrecisionScope<'e> {
+    enc: &'e SentenceEncoder,
+    previous: Precision,
+}
+
+impl<'e> PrecisionScope<'e> {
+    fn new(enc: &'e SentenceEncoder, p: Precision) -> Self {
+        PrecisionScope {
+            enc,
+            previous: enc.set_precision(p),
+        }
+    }
+}
+
+impl Drop for PrecisionScope<'_> {
+    fn drop(&mut self) {
+        self.enc.set_precision(self.previous);
+    }
+}
+
 /// Check the config and the training pairs before any work: at least 2, no empty text, and for the cosine loss every
 /// label finite and in [0, 1]; for MNRL at least 2 positives. Errors name `source`, the record (its
 /// index in the file) and the field.
@@ -280,8 +312,11 @@ pub struct Trainer<'a> {
     /// The word-embedding table when it is updated sparsely (CPU), and a reusable id → row map.
     word: Option<Var>,
     row_of: Vec<u32>,
-    /// [`SHARD_MEMORY_BUDGET`]; a field so tests can force several rounds.
+    /// [`SHARD_MEMORY_BUDGET`] (CPU) or [`GPU_SHARD_MEMORY_BUDGET`]; a field so tests can force
+    /// several rounds.
     shard_budget: usize,
+    /// Shards per round: [`SHARDS`] on the CPU, 1 on a GPU.
+    shards: usize,
 }
 
 impl<'a> Trainer<'a> {
@@ -361,7 +396,12 @@ impl<'a> Trainer<'a> {
         Ok(Trainer {
             word,
             row_of,
-            shard_budget: SHARD_MEMORY_BUDGET,
+            shard_budget: if enc.device().is_cpu() {
+                SHARD_MEMORY_BUDGET
+            } else {
+                GPU_SHARD_MEMORY_BUDGET
+            },
+            shards: if enc.device().is_cpu() { SHARDS } else { 1 },
             enc,
             labels: pairs.iter().map(|p| p.label).collect(),
             cfg,
@@ -435,8 +475,8 @@ impl<'a> Trainer<'a> {
         }
         let total: usize = order.iter().map(|&i| cost(i)).sum();
         let rounds = total
-            .div_ceil(SHARDS * self.shard_budget)
-            .clamp(1, idx.len().div_ceil(SHARDS));
+            .div_ceil(self.shards * self.shard_budget)
+            .clamp(1, idx.len().div_ceil(self.shards));
         // Consecutive runs of the length-sorted pairs: similar lengths share a round (less padding).
         let target = total.div_ceil(rounds);
         let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
@@ -453,7 +493,7 @@ impl<'a> Trainer<'a> {
             .into_iter()
             .map(|group| {
                 // Each pair to the lighter shard, heaviest first.
-                let n = SHARDS.min(group.len());
+                let n = self.shards.min(group.len());
                 let mut shards = vec![Vec::new(); n];
                 let mut load = vec![0usize; n];
                 for i in group {
@@ -523,6 +563,7 @@ impl<'a> Trainer<'a> {
             return Err(Error::Invalid("training has finished".into()));
         }
         let idx = self.epochs[self.epoch][self.pos].clone();
+        let _precision = PrecisionScope::new(self.enc, self.cfg.precision);
         // Sparse word embeddings: the rows this batch reads become a small leaf of their own.
         let mut uniq: Vec<u32> = Vec::new();
         let sub = match self.word.clone() {
@@ -579,6 +620,10 @@ impl<'a> Trainer<'a> {
                         let shard_seed = seed
                             ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
                             ^ (*k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03);
+                        if !this.enc.device().is_cpu() {
+                            // GPU dropout draws on the device's generator (one shard at a time).
+                            this.enc.device().set_seed(shard_seed)?;
+                        }
                         crate::model::nn::with_dropout_seed(shard_seed, || {
                             this.shard_step(shard, idx.len(), rows)
                         })
@@ -715,6 +760,91 @@ mod tests {
         let mnrl = run(7, LossKind::Mnrl);
         assert_eq!(mnrl, run(7, LossKind::Mnrl));
         assert!(mnrl.iter().all(|l| l.is_finite()));
+    }
+
+    fn flat_params(enc: &SentenceEncoder) -> Vec<(String, Vec<f32>)> {
+        enc.params()
+            .named_vars()
+            .iter()
+            .map(|(n, v)| {
+                let t = v.as_tensor().flatten_all().unwrap();
+                (n.clone(), t.to_vec1::<f32>().unwrap())
+            })
+            .collect()
+    }
+
+    /// One step (dropout off) under `precision`, with `shards` per round: loss, weights after.
+    fn one_step(precision: Precision, shards: usize) -> (f64, Vec<(String, Vec<f32>)>) {
+        let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
+        enc.set_dropout(false);
+        let cfg = TrainConfig {
+            batch_size: 6,
+            learning_rate: 1e-2,
+            warmup_steps: 0,
+            precision,
+            ..Default::default()
+        };
+        let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
+        t.shards = shards;
+        let loss = t.step().unwrap().loss;
+        t.sync().unwrap();
+        assert_eq!(
+            enc.precision(),
+            Precision::F32,
+            "the step restores f32 for evaluation"
+        );
+        (loss, flat_params(&enc))
+    }
+
+    /// bf16 / f16 autocast: the loss tracks f32's, every parameter still moves (the casts pass
+    /// gradients back to the f32 master weights), and the weights stay f32.
+    #[test]
+    fn reduced_precision_steps_track_f32() {
+        let before = flat_params(&SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap());
+        let (l32, w32) = one_step(Precision::F32, SHARDS);
+        for p in [Precision::Bf16, Precision::F16] {
+            let (l, w) = one_step(p, SHARDS);
+            assert!(
+                (l - l32).abs() < 2e-2 * l32.abs(),
+                "{p}: loss {l} vs f32 {l32}"
+            );
+            for ((name, b), (_, a)) in before.iter().zip(&w) {
+                assert!(b != a, "{p}: {name} did not move");
+            }
+            // Same direction as the f32 step: AdamW's first step moves each weight by ±lr, so
+            // most signs of the update agree.
+            let (mut same, mut n) = (0usize, 0usize);
+            for ((_, b), ((_, a), (_, f))) in before.iter().zip(w.iter().zip(&w32)) {
+                for ((x0, x), y) in b.iter().zip(a).zip(f) {
+                    if (y - x0).abs() > 1e-4 {
+                        n += 1;
+                        same += usize::from((x - x0).signum() == (y - x0).signum());
+                    }
+                }
+            }
+            assert!(
+                same as f64 > 0.9 * n as f64,
+                "{p}: {same} of {n} updates agree in sign with f32"
+            );
+        }
+    }
+
+    /// The GPU plan (one shard per round) computes the same step as the CPU's two shards.
+    #[test]
+    fn one_shard_plan_matches_two() {
+        let (l2, w2) = one_step(Precision::F32, SHARDS);
+        let (l1, w1) = one_step(Precision::F32, 1);
+        assert!((l1 - l2).abs() < 1e-6 * l2.abs().max(1.0), "{l1} vs {l2}");
+        for ((name, a), (_, b)) in w1.iter().zip(&w2) {
+            let d = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            // lr 1e-2: AdamW moves each weight by up to 1e-2, so 1e-4 is summation-order noise
+            // (the same bound as the rounds test).
+            assert!(d < 1e-4, "{name}: max diff {d}");
+        }
     }
 
     /// Gradient accumulation over rounds gives the step one round gives (dropout off: the shards'

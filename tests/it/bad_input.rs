@@ -66,6 +66,35 @@ fn valid_tiny_model_embeds() {
     assert_eq!(line["embedding"].as_array().unwrap().len(), 32);
 }
 
+/// `--device`: cpu and auto run here; cuda on a CPU-only build says how to get a CUDA build; a
+/// misspelt device is refused by the argument parser with the accepted spellings.
+#[test]
+fn device_choice() {
+    let (model, input) = tiny_model("device");
+    let model = model.display().to_string();
+    let embed = |device: &str| {
+        cli_json(cli().args([
+            "--device", device, "embed", "--model", &model, "--input", &input,
+        ]))
+    };
+    assert_eq!(embed("cpu")["embedding"], embed("auto")["embedding"]);
+    if !ticketsim::device::CUDA_BUILT {
+        // Global flag: after the subcommand too.
+        fails_with(
+            &[
+                "embed", "--model", &model, "--input", &input, "--device", "cuda:1",
+            ],
+            "built without CUDA",
+        );
+    }
+    let out = cli()
+        .args(["--device", "metal", "embed", "--model", &model])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected cpu, cuda"));
+}
+
 #[test]
 fn missing_model_dir() {
     let (_, input) = tiny_model("missing");

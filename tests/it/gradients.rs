@@ -1,7 +1,7 @@
 //! Gradient flow on a tiny random model: every parameter gets a gradient and moves under AdamW
 //! (this catches candle's fused ops without backward), and autograd agrees with finite differences.
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use ticketsim::SentenceEncoder;
 
@@ -37,7 +37,7 @@ fn loss(enc: &SentenceEncoder) -> Tensor {
         enc.forward_t(&ids, &mask, true).unwrap()
     };
     let cos = (emb(&a) * emb(&b)).unwrap().sum(1).unwrap();
-    let labels = Tensor::new(PAIRS.map(|p| p.2).as_slice(), &Device::Cpu).unwrap();
+    let labels = Tensor::new(PAIRS.map(|p| p.2).as_slice(), &crate::test_device()).unwrap();
     (cos - labels).unwrap().sqr().unwrap().mean_all().unwrap()
 }
 
@@ -47,7 +47,7 @@ fn values(v: &Var) -> Vec<f32> {
 
 #[test]
 fn every_parameter_gets_a_gradient_and_moves() {
-    let enc = SentenceEncoder::tiny_random(3, &Device::Cpu).unwrap();
+    let enc = SentenceEncoder::tiny_random(3, &crate::test_device()).unwrap();
     let vars = enc.params().named_vars();
     assert!(vars.len() > 30, "tiny model has {} tensors", vars.len());
     let l = loss(&enc);
@@ -101,7 +101,7 @@ fn every_parameter_gets_a_gradient_and_moves() {
 
 #[test]
 fn autograd_matches_finite_differences() {
-    let enc = SentenceEncoder::tiny_random(5, &Device::Cpu).unwrap();
+    let enc = SentenceEncoder::tiny_random(5, &crate::test_device()).unwrap();
     // At initialisation attention is nearly uniform and query/key gradients are ~1e-5, below what an
     // f32 finite difference resolves. Any point of parameter space will do for the check, so use one
     // where attention is peaked: query and key weights scaled up.
@@ -150,12 +150,12 @@ fn autograd_matches_finite_differences() {
         let at = |delta: f32| {
             let mut w = w0.clone();
             w[i] += delta;
-            var.set(&Tensor::from_vec(w, var.shape(), &Device::Cpu).unwrap())
+            var.set(&Tensor::from_vec(w, var.shape(), &crate::test_device()).unwrap())
                 .unwrap();
             loss(&enc).to_scalar::<f32>().unwrap() as f64
         };
         let fd = (at(eps) - at(-eps)) / (2.0 * eps as f64);
-        var.set(&Tensor::from_vec(w0, var.shape(), &Device::Cpu).unwrap())
+        var.set(&Tensor::from_vec(w0, var.shape(), &crate::test_device()).unwrap())
             .unwrap();
         let rel = (fd - gi as f64).abs() / (gi.abs() as f64).max(1e-6);
         eprintln!("{name}[{i}]: autograd {gi:.6e}, finite difference {fd:.6e}, rel {rel:.2e}");
@@ -168,10 +168,10 @@ fn autograd_matches_finite_differences() {
 
 #[test]
 fn saved_model_reloads_with_identical_embeddings() {
-    let enc = SentenceEncoder::tiny_random(9, &Device::Cpu).unwrap();
+    let enc = SentenceEncoder::tiny_random(9, &crate::test_device()).unwrap();
     let dir = crate::temp_dir("roundtrip");
     ticketsim::native::save_model_dir(&enc, &dir).unwrap();
-    let back = ticketsim::native::load_encoder(&dir, &Device::Cpu).unwrap();
+    let back = ticketsim::native::load_encoder(&dir, &crate::test_device()).unwrap();
     let texts = ["printer offline", "VPN keeps dropping, error 809"];
     assert_eq!(
         enc.encode(&texts, 2).unwrap(),

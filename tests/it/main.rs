@@ -39,6 +39,21 @@ pub fn model_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Device of the in-process model tests (parity, one training step, gradients):
+/// `TICKETSIM_TEST_DEVICE` = cpu (default), cuda or cuda:N. scripts/gpu-check.sh runs this test
+/// binary on a GPU with it set, with the CPU's tolerances.
+pub fn test_device() -> candle_core::Device {
+    let choice = match std::env::var("TICKETSIM_TEST_DEVICE") {
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|e| panic!("TICKETSIM_TEST_DEVICE: {e}")),
+        Err(_) => ticketsim::device::DeviceChoice::Cpu,
+    };
+    ticketsim::device::select(choice)
+        .unwrap_or_else(|e| panic!("TICKETSIM_TEST_DEVICE: {e}"))
+        .device
+}
+
 /// A fresh empty temporary folder for one test.
 pub fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ticketsim-it-{}-{tag}", std::process::id()));

@@ -1,13 +1,12 @@
 //! The encoder against the real sentence-transformers library (shared/reference).
 
-use candle_core::Device;
 use ticketsim::native::{load_encoder, read_file};
 use ticketsim::reference::{check_parity, EmbeddingReference};
 
 use crate::{cli, cli_json, datasets_dir, model_dir, reference_dir};
 
 fn parity(model: &str, reference_file: &str) {
-    let enc = load_encoder(&model_dir(model), &Device::Cpu).unwrap();
+    let enc = load_encoder(&model_dir(model), &crate::test_device()).unwrap();
     let path = reference_dir().join(reference_file);
     let reference =
         EmbeddingReference::from_json(&read_file(&path).unwrap(), reference_file).unwrap();

@@ -1,7 +1,7 @@
 //! One training step of all-MiniLM-L6-v2 against the library (shared/reference/train-step-*.json):
 //! CosineSimilarityLoss on the first 8 STS-B train pairs, dropout off, AdamW as `fit()` builds it.
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use serde_json::Value;
 use ticketsim::native::{load_encoder, read_file};
 use ticketsim::train::loss::cosine_similarity_loss;
@@ -35,7 +35,7 @@ fn one_step_matches_sentence_transformers() {
     .unwrap();
     let v = &r["variants"][r["headline_variant"].as_str().unwrap()];
     let opt_cfg = &v["optimizer"];
-    let enc = load_encoder(&model_dir("minilm"), &Device::Cpu).unwrap();
+    let enc = load_encoder(&model_dir("minilm"), &crate::test_device()).unwrap();
     enc.set_dropout(false);
 
     let a = ids(&r["token_ids"]["sentence1"]);
@@ -50,7 +50,7 @@ fn one_step_matches_sentence_transformers() {
         .iter()
         .map(|p| p["label"].as_f64().unwrap() as f32)
         .collect();
-    let labels = Tensor::new(labels.as_slice(), &Device::Cpu).unwrap();
+    let labels = Tensor::new(labels.as_slice(), &crate::test_device()).unwrap();
 
     let l0 = loss(&enc, &a, &b, &labels);
     let loss_before = l0.to_scalar::<f32>().unwrap() as f64;

@@ -16,6 +16,7 @@ use ticketsim::classify::head::Balance;
 use ticketsim::classify::PairEmbeddings;
 use ticketsim::data::load::Mode;
 use ticketsim::data::relationships::{load_relationship_pairs, Relation, RelationshipPair};
+use ticketsim::device::DeviceChoice;
 use ticketsim::native::{encoder_from_files, read_file, read_model_dir, resolve_model};
 use ticketsim::train::metadata::{sha256_hex, DataRecord};
 use ticketsim::SentenceEncoder;
@@ -210,11 +211,12 @@ impl Common {
     }
 }
 
-/// The encoder and the sha256 of its weights, hashed from the bytes it was loaded from.
-fn encoder(model: &str) -> Result<(SentenceEncoder, String)> {
+/// The encoder and the sha256 of its weights, hashed from the bytes it was loaded from. The
+/// encoder runs on `device`; the classifier itself (a few thousand rows) always fits on the CPU.
+fn encoder(model: &str, device: DeviceChoice) -> Result<(SentenceEncoder, String)> {
     let dir = resolve_model(model);
     let files = read_model_dir(&dir)?;
-    let enc = encoder_from_files(&dir, &files, &candle_core::Device::Cpu)?;
+    let enc = encoder_from_files(&dir, &files, &crate::cli::open_device(device)?.device)?;
     Ok((enc, sha256_hex(&files.weights)))
 }
 
@@ -358,12 +360,12 @@ fn confusion_svg(r: &CvReport) -> Result<String> {
 }
 
 /// Run a classify command.
-pub fn run(cmd: ClassifyCmd) -> Result<()> {
+pub fn run(cmd: ClassifyCmd, device: DeviceChoice) -> Result<()> {
     match cmd {
         ClassifyCmd::Eval { common, out } => {
             let cfg = common.config()?;
             let (pairs, _) = common.load()?;
-            let (enc, _) = encoder(&common.model)?;
+            let (enc, _) = encoder(&common.model, device)?;
             let emb = embed(&enc, &pairs, common.batch_size)?;
             let t = Instant::now();
             let report = cross_validate(&emb.examples(&pairs), &cfg)?;
@@ -390,7 +392,7 @@ pub fn run(cmd: ClassifyCmd) -> Result<()> {
             if out.is_file() {
                 bail!("{}: --out is a file, not a folder", out.display());
             }
-            let (enc, sha) = encoder(&common.model)?;
+            let (enc, sha) = encoder(&common.model, device)?;
             let emb = embed(&enc, &pairs, common.batch_size)?;
             let examples = emb.examples(&pairs);
             let report = if no_cv {
@@ -444,7 +446,7 @@ pub fn run(cmd: ClassifyCmd) -> Result<()> {
             let file = dir.join(artifact::FILE);
             let art =
                 ClassifierArtifact::from_json(&read_file(&file)?, &file.display().to_string())?;
-            let (enc, sha) = encoder(&model)?;
+            let (enc, sha) = encoder(&model, device)?;
             if sha != art.encoder_sha256 {
                 eprintln!(
                     "warning: {} was trained on another encoder ({}); its predictions on this one's embeddings are not meaningful",

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use ticketsim::data::parse_text_list;
 use ticketsim::data::sts::{parse_sts, ScoredPair};
+use ticketsim::device::{DeviceChoice, Selected};
 use ticketsim::metrics::{pearson, spearman};
+use ticketsim::model::Precision;
 use ticketsim::native::{load_encoder, read_file, resolve_model, KNOWN_MODELS};
 use ticketsim::train::eval::pair_cosines;
 use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
@@ -21,6 +22,10 @@ use ticketsim::SentenceEncoder;
 #[derive(Parser, Debug)]
 #[command(name = "ticketsim", version, about)]
 struct Args {
+    /// Where models compute: cpu, cuda, cuda:N, or auto (a CUDA GPU when this build has the `cuda`
+    /// feature and one answers, else the CPU; it says which it picked).
+    #[arg(long, global = true, default_value = "auto")]
+    device: DeviceChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -150,6 +155,12 @@ enum Bench {
         /// Skip the dev evaluation before and after (timing and profiling only).
         #[arg(long)]
         no_eval: bool,
+        /// Truncation length in tokens (the v3 recipe and the reference use 256).
+        #[arg(long, default_value_t = 256)]
+        max_seq_length: usize,
+        /// Matrix products in f32, or bf16 / f16 autocast with f32 master weights.
+        #[arg(long, default_value = "f32")]
+        precision: Precision,
     },
 }
 
@@ -190,21 +201,22 @@ pub fn run() -> Result<()> {
     // single-threaded kernels (see parallel.rs); this must be chosen before any thread exists.
     ticketsim::parallel::use_batch_parallelism();
     ticketsim::parallel::tune_allocator();
+    let device = args.device;
     match args.command {
         Command::Embed {
             model,
             input,
             batch_size,
-        } => embed(&model, input.as_deref(), batch_size),
+        } => embed(&model, input.as_deref(), batch_size, device),
         Command::Sts {
             model,
             data,
             batch_size,
-        } => sts(&model, &data, batch_size),
-        Command::Train(args) => crate::train::train(*args),
-        Command::Eval(args) => crate::eval::run(args),
+        } => sts(&model, &data, batch_size, device),
+        Command::Train(args) => crate::train::train(*args, device),
+        Command::Eval(args) => crate::eval::run(args, device),
         Command::Pairs(args) => crate::pairs::run(args),
-        Command::Classify { what } => crate::classify::run(what),
+        Command::Classify { what } => crate::classify::run(what, device),
         Command::SampleData(args) => crate::sample_data::run(args),
         Command::Bench {
             what: Bench::Workload { model, sts },
@@ -215,8 +227,9 @@ pub fn run() -> Result<()> {
                 &read_file(&sts.join("sts-test.csv"))?,
                 &read_file(&sts.join("sts-train.csv"))?,
             )?;
+            let dev = open_device(device)?;
             let t0 = Instant::now();
-            let f = ticketsim::bench::run(&files, &sentences, &pairs, || {
+            let f = ticketsim::bench::run(&files, &sentences, &pairs, &dev.device, || {
                 t0.elapsed().as_secs_f64() * 1000.0
             })?;
             println!("{}", serde_json::to_string(&f)?);
@@ -232,7 +245,15 @@ pub fn run() -> Result<()> {
                     reference,
                     reference_model,
                 },
-        } => bench_embed(&model, &data, batch_size, runs, &reference, reference_model),
+        } => bench_embed(
+            &model,
+            &data,
+            batch_size,
+            runs,
+            &reference,
+            reference_model,
+            device,
+        ),
         Command::Bench {
             what:
                 Bench::Train {
@@ -247,6 +268,8 @@ pub fn run() -> Result<()> {
                     seed,
                     reference,
                     no_eval,
+                    max_seq_length,
+                    precision,
                 },
         } => {
             let cfg = TrainConfig {
@@ -255,6 +278,8 @@ pub fn run() -> Result<()> {
                 learning_rate: lr,
                 warmup_steps,
                 seed,
+                max_seq_length,
+                precision,
                 ..TrainConfig::default()
             };
             bench_train(
@@ -264,6 +289,7 @@ pub fn run() -> Result<()> {
                 pairs,
                 cfg,
                 &reference,
+                device,
             )
         }
         Command::Model {
@@ -272,26 +298,41 @@ pub fn run() -> Result<()> {
         Command::Model {
             what: ModelCmd::Info { model },
         } => {
-            let enc = load(&model)?;
+            let enc = load(&model, device)?;
             println!("{}", serde_json::to_string(&enc.info())?);
             Ok(())
         }
     }
 }
 
-fn load(model: &str) -> Result<SentenceEncoder> {
-    let dir = resolve_model(model);
-    let t = Instant::now();
-    let enc = load_encoder(&dir, &Device::Cpu)?;
-    eprintln!(
-        "loaded {} in {:.2}s",
-        dir.display(),
-        t.elapsed().as_secs_f64()
-    );
-    Ok(enc)
+/// Open the device `--device` names; `auto` says on stderr which one it picked.
+pub fn open_device(choice: DeviceChoice) -> Result<Selected> {
+    let selected = ticketsim::device::select(choice)?;
+    if let Some(note) = &selected.note {
+        eprintln!("{note}");
+    }
+    Ok(selected)
 }
 
-fn embed(model: &str, input: Option<&Path>, batch_size: usize) -> Result<()> {
+fn load(model: &str, device: DeviceChoice) -> Result<SentenceEncoder> {
+    Ok(load_on(model, &open_device(device)?)?.0)
+}
+
+/// Load a model onto an opened device; also returns the folder it came from.
+fn load_on(model: &str, dev: &Selected) -> Result<(SentenceEncoder, PathBuf)> {
+    let dir = resolve_model(model);
+    let t = Instant::now();
+    let enc = load_encoder(&dir, &dev.device)?;
+    eprintln!(
+        "loaded {} on {} in {:.2}s",
+        dir.display(),
+        dev.label,
+        t.elapsed().as_secs_f64()
+    );
+    Ok((enc, dir))
+}
+
+fn embed(model: &str, input: Option<&Path>, batch_size: usize, device: DeviceChoice) -> Result<()> {
     let (bytes, name) = match input {
         Some(p) => (read_file(p)?, p.display().to_string()),
         None => {
@@ -303,7 +344,7 @@ fn embed(model: &str, input: Option<&Path>, batch_size: usize) -> Result<()> {
         }
     };
     let texts = parse_text_list(&bytes, &name)?;
-    let enc = load(model)?;
+    let enc = load(model, device)?;
     let embs = enc.encode(&texts, batch_size)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (text, emb) in texts.iter().zip(embs) {
@@ -314,9 +355,9 @@ fn embed(model: &str, input: Option<&Path>, batch_size: usize) -> Result<()> {
     Ok(())
 }
 
-fn sts(model: &str, data: &Path, batch_size: usize) -> Result<()> {
+fn sts(model: &str, data: &Path, batch_size: usize, device: DeviceChoice) -> Result<()> {
     let pairs = parse_sts(&read_file(data)?, &data.display().to_string())?;
-    let enc = load(model)?;
+    let enc = load(model, device)?;
     let t = Instant::now();
     let (pearson, spearman) = sts_eval(&enc, &pairs, batch_size)?;
     eprintln!(
@@ -366,6 +407,7 @@ fn bench_embed(
     runs: usize,
     reference: &Path,
     reference_model: Option<String>,
+    device: DeviceChoice,
 ) -> Result<()> {
     if runs == 0 {
         bail!("--runs must be at least 1");
@@ -376,7 +418,8 @@ fn bench_embed(
         .map(|p| p.a.as_str())
         .chain(pairs.iter().map(|p| p.b.as_str()))
         .collect();
-    let enc = load(model)?;
+    let dev = open_device(device)?;
+    let (enc, _) = load_on(model, &dev)?;
     // Warm-up, as the reference did (64 other sentences): first-touch allocations and page faults.
     enc.encode(&texts[texts.len().saturating_sub(64)..], batch_size)?;
     let mut rates = Vec::new();
@@ -409,6 +452,7 @@ fn bench_embed(
     let mut out = json!({
         "model": ref_name, "sentences": texts.len(), "batch_size": batch_size,
         "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "device": dev.label,
         "sentences_per_second": ours, "runs": rates,
     });
     match reference_rates(reference, &ref_name) {
@@ -437,6 +481,9 @@ fn sts_eval(enc: &SentenceEncoder, pairs: &[ScoredPair], batch_size: usize) -> R
     Ok((pearson(&sims, &gold), spearman(&sims, &gold)))
 }
 
+/// `bench train`: the reference recipe's throughput and dev quality. On a GPU it also reports the
+/// peak memory tensors held during training (the pool's high-water mark, comparable to PyTorch's
+/// `max_memory_allocated`).
 fn bench_train(
     model: &str,
     data: &Path,
@@ -444,6 +491,7 @@ fn bench_train(
     n: usize,
     cfg: TrainConfig,
     reference: &Path,
+    device: DeviceChoice,
 ) -> Result<()> {
     let all = parse_sts(&read_file(data)?, &data.display().to_string())?;
     let dev = match eval_data {
@@ -465,11 +513,15 @@ fn bench_train(
             label: (p.score / 5.0) as f32,
         })
         .collect();
-    let enc = load(model)?;
+    let selected = open_device(device)?;
+    let (mut enc, dir) = load_on(model, &selected)?;
+    enc.set_max_seq_length(cfg.max_seq_length)?;
     let before = eval(&enc)?;
     if let Some((p, s)) = before {
         eprintln!("dev before: pearson {p:.4} spearman {s:.4}");
     }
+    ticketsim::device::synchronize(&selected.device)?;
+    ticketsim::device::reset_peak_memory(&selected.device);
     let t = Instant::now();
     let mut trainer = Trainer::new(&enc, &train, cfg.clone(), &data.display().to_string())?;
     let mut last = None;
@@ -483,16 +535,30 @@ fn bench_train(
         }
         last = Some(r);
     }
+    trainer.sync()?;
+    // GPU work is queued asynchronously: the clock stops when the device has finished.
+    ticketsim::device::synchronize(&selected.device)?;
     let secs = t.elapsed().as_secs_f64();
+    let peak = ticketsim::device::peak_memory(&selected.device);
     let pairs_per_second = (train.len() * cfg.epochs) as f64 / secs;
+    if let Some(b) = peak {
+        eprintln!(
+            "peak GPU memory in training: {:.2} GiB",
+            b as f64 / (1u64 << 30) as f64
+        );
+    }
+    drop(trainer);
     let after = eval(&enc)?;
     if let Some((p, s)) = after {
         eprintln!("dev after: pearson {p:.4} spearman {s:.4}");
     }
     let dev_json = |m: Option<(f64, f64)>| m.map(|(p, s)| json!({"pearson": p, "spearman": s}));
+    let steps = last.as_ref().map_or(0, |r| r.step);
     let mut out = json!({
-        "pairs": train.len(), "epochs": cfg.epochs, "steps": trainer.steps_done(), "seconds": secs,
+        "model": dir, "device": selected.label,
+        "pairs": train.len(), "epochs": cfg.epochs, "steps": steps, "seconds": secs,
         "pairs_per_second": pairs_per_second, "final_loss": last.map(|r| r.loss),
+        "peak_gpu_memory_bytes": peak,
         "dev_before": dev_json(before), "dev_after": dev_json(after),
         "config": cfg,
     });
@@ -504,6 +570,7 @@ fn bench_train(
             let s = &r["summary"];
             let ref_pps = s["pairs_per_second_mean"].as_f64().unwrap_or(f64::NAN);
             out["reference"] = json!({
+                "file": reference,
                 "pairs_per_second": ref_pps,
                 "dev_after_spearman": s["dev_after"][0]["spearman_cosine_x100"].as_f64().map(|x| x / 100.0),
             });

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use clap::Args as ClapArgs;
 use serde::Serialize;
 use serde_json::json;
 
 use ticketsim::data::load::{LoadReport, Mode};
 use ticketsim::data::pairs::load_training_pairs;
+use ticketsim::device::DeviceChoice;
 use ticketsim::native::{load_encoder, read_file, resolve_model};
 use ticketsim::report::{
     evaluate_scores, report_charts, report_html, PairEvalReport, ReportContext,
@@ -63,7 +63,7 @@ struct MetricsFile<'a> {
 }
 
 /// Run the command.
-pub fn run(args: EvalArgs) -> Result<()> {
+pub fn run(args: EvalArgs, device: DeviceChoice) -> Result<()> {
     let t_total = Instant::now();
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
@@ -90,7 +90,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
 
     let model_dir = resolve_model(&args.model);
     let t = Instant::now();
-    let mut enc = load_encoder(&model_dir, &Device::Cpu)?;
+    let mut enc = load_encoder(&model_dir, &crate::cli::open_device(device)?.device)?;
     if let Some(n) = args.max_seq_length {
         enc.set_max_seq_length(n)?;
     }

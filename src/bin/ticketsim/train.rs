@@ -13,6 +13,8 @@ use serde_json::json;
 
 use ticketsim::data::load::Mode;
 use ticketsim::data::pairs::load_training_pairs;
+use ticketsim::device::DeviceChoice;
+use ticketsim::model::Precision;
 use ticketsim::native::{
     encoder_from_files, load_encoder, peak_memory_bytes, read_file, read_model_dir, resolve_model,
     save_model_dir_atomic,
@@ -84,6 +86,10 @@ pub struct TrainArgs {
     /// Evaluations without improvement before stopping; 0 never stops early [default: 3].
     #[arg(long)]
     patience: Option<usize>,
+    /// Matrix products in f32, or bf16 / f16 autocast with f32 master weights (for GPUs; evaluation
+    /// stays f32) [default: f32].
+    #[arg(long)]
+    precision: Option<Precision>,
 }
 
 impl TrainArgs {
@@ -100,7 +106,8 @@ impl TrainArgs {
         }
         set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
              warmup_steps => warmup_steps, eval_split => eval_split,
-             max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience);
+             max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience,
+             precision => precision);
         if let Some(r) = self.warmup_ratio {
             cfg.warmup_ratio = Some(r);
         }
@@ -225,7 +232,7 @@ fn metrics_line(m: &EpochMetrics) -> String {
 }
 
 /// Run `ticketsim train`.
-pub fn train(args: TrainArgs) -> Result<()> {
+pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     let t_total = Instant::now();
     let cfg = args.config()?;
     let data_name = args.data.display().to_string();
@@ -297,10 +304,11 @@ pub fn train(args: TrainArgs) -> Result<()> {
     }
 
     let model_dir = resolve_model(&args.model);
+    let dev = crate::cli::open_device(device)?;
     let t = Instant::now();
     let files = read_model_dir(&model_dir)?;
     let weights_sha256 = sha256_hex(&files.weights);
-    let mut enc = encoder_from_files(&model_dir, &files, &candle_core::Device::Cpu)?;
+    let mut enc = encoder_from_files(&model_dir, &files, &dev.device)?;
     drop(files);
     enc.set_max_seq_length(cfg.max_seq_length)?;
     let base = BaseModel {
@@ -309,8 +317,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
         info: enc.info(),
     };
     eprintln!(
-        "loaded {} in {:.2}s; {} train / {} eval pairs{}",
+        "loaded {} on {} in {:.2}s; {} train / {} eval pairs{}",
         model_dir.display(),
+        dev.label,
         t.elapsed().as_secs_f64(),
         train.len(),
         eval.len(),
@@ -334,11 +343,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let mut records: Vec<EpochRecord> = Vec::new();
     let mut train_seconds = 0.0;
     let mut epoch_train = 0.0;
+    let mut platform = TrainingMetadata::platform(threads());
+    platform.insert("device".into(), dev.label.clone());
+    ticketsim::device::reset_peak_memory(&dev.device);
     let write_metadata = |records: &[EpochRecord], fit: &Fit, reason: StopReason| -> Result<()> {
         let meta = TrainingMetadata {
             ticketsim_version: env!("CARGO_PKG_VERSION").to_string(),
             dependencies: ticketsim::train::metadata::dependency_versions(),
-            platform: TrainingMetadata::platform(threads()),
+            platform: platform.clone(),
             base_model: base.clone(),
             config: cfg.clone(),
             data: data.clone(),
@@ -402,7 +414,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     // The test figure is measured on the model as saved, reloaded from disk: what a user gets.
     let test_after = match &test {
         Some((_, (_, pairs), _)) => {
-            let saved = load_encoder(out, &candle_core::Device::Cpu)?;
+            let saved = load_encoder(out, &dev.device)?;
             Some(evaluate(&saved, pairs)?)
         }
         None => None,
