@@ -36,7 +36,15 @@ pub struct WorkloadFigures {
     pub pairs_per_second: f64,
     /// Loss of the last step (the same on both platforms, up to float summation order).
     pub final_loss: f64,
+    /// Single-precision matrix-product throughput (GFLOP/s) on the shape of a training step's
+    /// feed-forward input (see [`GEMM_SHAPE`]): GEMM is 75–80% of a step, so this ratio bounds
+    /// the training ratio.
+    #[serde(default)]
+    pub gemm_gflops: f64,
 }
+
+/// `[m, k] × [k, n]`: 1024 packed tokens of MiniLM through its feed-forward layer (384 → 1536).
+pub const GEMM_SHAPE: (usize, usize, usize) = (1024, 384, 1536);
 
 /// The workload's inputs from the STS-B files' bytes.
 pub fn inputs(sts_test: &[u8], sts_train: &[u8]) -> Result<(Vec<String>, Vec<TrainPair>)> {
@@ -91,6 +99,7 @@ pub fn run(
         timed_steps += 1;
     }
     let train_s = (now_ms() - t) / 1000.0;
+    let gemm_gflops = gemm_gflops(dev, &now_ms)?;
     Ok(WorkloadFigures {
         platform: if cfg!(target_arch = "wasm32") {
             "wasm".into()
@@ -103,5 +112,26 @@ pub fn run(
         timed_pairs,
         pairs_per_second: timed_pairs as f64 / train_s,
         final_loss: last.loss,
+        gemm_gflops,
     })
+}
+
+/// Time candle's matmul on [`GEMM_SHAPE`] (weights transposed, as the linear layers use them).
+fn gemm_gflops(dev: &candle_core::Device, now_ms: &impl Fn() -> f64) -> Result<f64> {
+    let (m, k, n) = GEMM_SHAPE;
+    let mut rng = crate::rng::Rng::new(7);
+    let mut fill = |len: usize| (0..len).map(|_| rng.next_f32() - 0.5).collect::<Vec<f32>>();
+    let a = candle_core::Tensor::from_vec(fill(m * k), (m, k), dev)?;
+    let w = candle_core::Tensor::from_vec(fill(n * k), (n, k), dev)?;
+    let wt = w.t()?;
+    a.matmul(&wt)?; // warm-up: first-touch allocations
+    let reps = 8;
+    let t = now_ms();
+    for _ in 0..reps {
+        std::hint::black_box(a.matmul(&wt)?);
+    }
+    crate::device::synchronize(dev)?;
+    let secs = (now_ms() - t) / 1000.0;
+    // In f64: m·k·n·reps overflows wasm32's 32-bit usize.
+    Ok(2.0 * (m * k * n) as f64 * reps as f64 / secs / 1e9)
 }

@@ -41,5 +41,5 @@ async fn workload() {
     .unwrap();
     let line = format!("BENCH_WASM {}", serde_json::to_string(&f).unwrap());
     web_sys::console::log_1(&line.into());
-    assert!(f.pairs_per_second > 0.0 && f.sentences_per_second > 0.0);
+    assert!(f.pairs_per_second > 0.0 && f.sentences_per_second > 0.0 && f.gemm_gflops > 0.0);
 }
