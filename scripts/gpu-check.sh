@@ -22,7 +22,6 @@
 # and checks every file's sha256 first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
 cmd=${1:?usage: gpu-check.sh bundle [DIR] | run [DIR] [OUT] [PHASE...]}
 dir=${2:-.gpu}
 models=${TICKETSIM_MODELS:-$HOME/.cache/ticketsim/models}
@@ -137,23 +136,28 @@ run() {
   local S
   S=$(cd "$dir/stage" && pwd)
   out=$(cd "$out" && pwd)
-  export LD_LIBRARY_PATH="$(find_cuda_libs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  local libs
+  libs=$(find_cuda_libs)
+  export LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export TICKETSIM_MODELS="$S/models" TICKETSIM_REFERENCE="$S/reference"
   local bin="$S/bin/ticketsim" sts="$S/datasets/stsbenchmark" work
   work=$(mktemp -d)
   head -n 2000 "$sts/sts-train.csv" > "$work/stsb2000.tsv"
   { echo "# GPU check, $(date -u +%FT%TZ)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true; } | tee -a "$out/report.md"
-  ldd "$bin" | grep -E 'cuda|cublas|curand' | tee "$out/ldd.txt"
+  ldd "$bin" | grep -E 'cuda|cublas|curand' | tee "$out/ldd.txt" || true
 
   for phase in "${phases[@]}"; do
     echo "## $phase" | tee -a "$out/report.md"
     case "$phase" in
       checks)
-        TICKETSIM_TEST_DEVICE=cuda "$S/bin/it" --exact --test-threads 1 --nocapture \
+        # A failure is reported, not fatal: the later phases still run.
+        if TICKETSIM_TEST_DEVICE=cuda "$S/bin/it" --exact --test-threads 1 --nocapture \
           parity::minilm_matches_sentence_transformers parity::mpnet_matches_sentence_transformers \
           train_step::one_step_matches_sentence_transformers \
           gradients::every_parameter_gets_a_gradient_and_moves gradients::autograd_matches_finite_differences \
-          2>&1 | tee "$out/tests.log" | grep -E '^test |max \|diff\||loss (before|after)|grad norm|test result' | tee -a "$out/report.md"
+          > "$out/tests.log" 2>&1; then verdict="all passed"; else verdict="**FAILED** (tests.log)"; fi
+        grep -E '^test |max \|diff\||loss (before|after)|grad norm|test result' "$out/tests.log" | tee -a "$out/report.md" || true
+        echo "- GPU tests: $verdict" | tee -a "$out/report.md"
         for m in minilm mpnet; do
           "$bin" --device cuda sts --model "$S/models/$m" --data "$sts/sts-test.csv" > "$out/sts-$m.json"
           python3 - "$out/sts-$m.json" "$S/reference/stsb-zero-shot.json" "$m" <<'EOF' | tee -a "$out/report.md"
@@ -173,14 +177,14 @@ EOF
             --sts-dev "$sts/sts-dev.csv" --pairs 2000 > "$out/bench-st-f32-$run.json"
           "$bin" --device cuda bench train --model "$S/models/mpnet" --data "$sts/sts-train.csv" \
             --eval-data "$sts/sts-dev.csv" --pairs 2000 --max-seq-length 256 \
-            --reference "$S/reference/finetune-stsb500-all-mpnet-base-v2.json" > "$out/bench-ts-f32-$run.json"
+            --reference /dev/null > "$out/bench-ts-f32-$run.json"
         done
         python3 scripts/gpu/st_train.py --model "$S/models/mpnet" --sts-train "$sts/sts-train.csv" \
           --sts-dev "$sts/sts-dev.csv" --pairs 2000 --amp > "$out/bench-st-amp-1.json"
         for p in f16 bf16; do
           "$bin" --device cuda bench train --model "$S/models/mpnet" --data "$sts/sts-train.csv" \
             --eval-data "$sts/sts-dev.csv" --pairs 2000 --max-seq-length 256 --precision "$p" \
-            --reference "$S/reference/finetune-stsb500-all-mpnet-base-v2.json" > "$out/bench-ts-$p-1.json"
+            --reference /dev/null > "$out/bench-ts-$p-1.json"
         done
         python3 scripts/gpu/report.py bench "$out" | tee -a "$out/report.md"
         ;;
