@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # sourced: $port etc. come from the sourcing script
 # Sourced by test-wasm.sh and bench-web.sh: start scripts/test-server.py on $port (models,
 # reference outputs, datasets) for the in-browser tests, stop it on exit, and point
 # TICKETSIM_TEST_SERVER and the wasm-bindgen test runner at it.
