@@ -1075,6 +1075,16 @@ pub fn loss_chart<DB: DrawingBackend>(
             PALETTE[5].stroke_width(1),
         ))
         .drawn()?;
+    // A line needs two points: while a run is young, mark each step so the first one shows.
+    if points.len() < 50 {
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 2, PALETTE[5].filled())),
+            )
+            .drawn()?;
+    }
     if window > 1 {
         let mut sum = 0.0;
         let mut smooth = Vec::with_capacity(points.len());
@@ -1484,6 +1494,8 @@ mod tests {
         }
         let s = svg(|a| loss_chart(a, &[(1, f64::NAN)], "Loss"));
         assert!(has_text(&s, "No training steps yet."));
+        let s = svg(|a| loss_chart(a, &[(1, 0.2)], "Loss"));
+        assert!(s.contains("<circle"), "a single step is drawn as a point");
 
         let epoch = |e: usize, sp: Option<f64>, auc: Option<f64>| EpochMetrics {
             epoch: e,
