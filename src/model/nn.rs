@@ -168,16 +168,10 @@ impl Linear {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("Linear input has at least one dim");
         let rows = x.elem_count() / in_dim.max(1);
-        let x = x.reshape((rows, in_dim))?;
-        let w = param(&self.weight, train);
-        let y = match self.autocast.get().autocast_dtype() {
-            // Cast the weight before transposing it: the cast then copies it in its own layout.
-            Some(dt) => x
-                .to_dtype(dt)?
-                .matmul(&w.to_dtype(dt)?.t()?)?
-                .to_dtype(x.dtype())?,
-            None => x.matmul(&w.t()?)?,
-        };
+        let y = self.autocast.matmul(
+            &x.reshape((rows, in_dim))?,
+            &param(&self.weight, train).t()?,
+        )?;
         let y = match &self.bias {
             Some(b) if y.device().is_cpu() && y.dtype() == candle_core::DType::F32 => {
                 super::kernels::bias_add(&y, &param(b, train))?

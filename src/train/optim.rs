@@ -440,8 +440,16 @@ fn update_in_place(t: &Tensor, f: impl FnOnce(&mut [f32]) -> Result<()>) -> Resu
     t.inplace_op1(&Op(RefCell::new(Some(f))))
 }
 
+/// A sum of squares: read on the host, or a 0-dim f64 tensor left on its device so that all of a
+/// step's are added there and read in one transfer (one synchronising read per parameter tensor
+/// would stall a GPU ~200 times a step).
+enum SqSum {
+    Host(f64),
+    Device(Tensor),
+}
+
 /// Sum of squares of a tensor in f64 (one pass over CPU f32 storage; tensor ops elsewhere).
-fn sum_sq(t: &Tensor) -> Result<f64> {
+fn sum_sq(t: &Tensor) -> Result<SqSum> {
     if t.device().is_cpu() && t.dtype() == DType::F32 {
         return with_f32_slices(&[t.contiguous()?], |s| {
             // Four f64 lanes keep the loop vectorisable and the sum order fixed.
@@ -454,16 +462,16 @@ fn sum_sq(t: &Tensor) -> Result<f64> {
                 }
             }
             let tail: f64 = rest.iter().map(|&x| (x as f64) * (x as f64)).sum();
-            Ok(acc.iter().sum::<f64>() + tail)
+            Ok(SqSum::Host(acc.iter().sum::<f64>() + tail))
         });
     }
-    t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()
+    Ok(SqSum::Device(t.to_dtype(DType::F64)?.sqr()?.sum_all()?))
 }
 
 /// Sum of squares of the elementwise sum of same-shaped tensors (f64 accumulation).
-fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<f64> {
+fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<SqSum> {
     match ts {
-        [] => Ok(0.0),
+        [] => Ok(SqSum::Host(0.0)),
         [t] => sum_sq(t),
         _ if ts
             .iter()
@@ -483,7 +491,7 @@ fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<f64> {
                     }
                     acc += (g as f64) * (g as f64);
                 }
-                Ok(acc)
+                Ok(SqSum::Host(acc))
             })
         }
         _ => {
@@ -498,30 +506,26 @@ fn sum_sq_of_sum(ts: &[&Tensor]) -> Result<f64> {
 
 /// Global L2 norm of gradients split over shards (summed per parameter) plus row-sparse ones.
 pub fn grad_norm_sum(grads: &[&GradStore], vars: &[Var], rows: Option<&RowGrads>) -> Result<f64> {
-    let mut sum = 0f64;
-    // Off the CPU each tensor's sum of squares stays on the device and all are added there: one
-    // transfer per step instead of one synchronising read per parameter tensor.
-    let mut on_device: Vec<Tensor> = Vec::new();
+    let mut sums = Vec::with_capacity(vars.len() + 1);
     for var in vars {
         let gs: Vec<&Tensor> = grads.iter().filter_map(|g| g.get(var)).collect();
-        match gs.first() {
-            Some(g0) if !g0.device().is_cpu() => {
-                let mut g = g0.to_dtype(DType::F64)?;
-                for other in &gs[1..] {
-                    g = (g + other.to_dtype(DType::F64)?)?;
-                }
-                on_device.push(g.sqr()?.sum_all()?);
-            }
-            _ => sum += sum_sq_of_sum(&gs)?,
+        sums.push(sum_sq_of_sum(&gs)?);
+    }
+    if let Some(r) = rows {
+        sums.push(sum_sq_of_sum(&r.grads.iter().collect::<Vec<_>>())?);
+    }
+    let mut sum = 0f64;
+    let mut on_device = Vec::new();
+    for s in sums {
+        match s {
+            SqSum::Host(v) => sum += v,
+            SqSum::Device(t) => on_device.push(t),
         }
     }
     if !on_device.is_empty() {
         sum += Tensor::stack(&on_device, 0)?
             .sum_all()?
             .to_scalar::<f64>()?;
-    }
-    if let Some(r) = rows {
-        sum += sum_sq_of_sum(&r.grads.iter().collect::<Vec<_>>())?;
     }
     Ok(sum.sqrt())
 }

@@ -773,8 +773,12 @@ mod tests {
             .collect()
     }
 
-    /// One step (dropout off) under `precision`, with `shards` per round: loss, weights after.
-    fn one_step(precision: Precision, shards: usize) -> (f64, Vec<(String, Vec<f32>)>) {
+    /// One step (dropout off) under `precision` of a trainer adjusted by `setup`: the rounds the
+    /// first batch is planned in, the loss, and the weights after.
+    fn one_step(
+        precision: Precision,
+        setup: impl FnOnce(&mut Trainer),
+    ) -> (usize, f64, Vec<(String, Vec<f32>)>) {
         let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
         enc.set_dropout(false);
         let cfg = TrainConfig {
@@ -785,7 +789,8 @@ mod tests {
             ..Default::default()
         };
         let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
-        t.shards = shards;
+        setup(&mut t);
+        let rounds = t.plan(&t.epochs[0][0]).len();
         let loss = t.step().unwrap().loss;
         t.sync().unwrap();
         assert_eq!(
@@ -793,7 +798,7 @@ mod tests {
             Precision::F32,
             "the step restores f32 for evaluation"
         );
-        (loss, flat_params(&enc))
+        (rounds, loss, flat_params(&enc))
     }
 
     /// bf16 / f16 autocast: the loss tracks f32's, every parameter still moves (the casts pass
@@ -801,9 +806,9 @@ mod tests {
     #[test]
     fn reduced_precision_steps_track_f32() {
         let before = flat_params(&SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap());
-        let (l32, w32) = one_step(Precision::F32, SHARDS);
+        let (_, l32, w32) = one_step(Precision::F32, |_| {});
         for p in [Precision::Bf16, Precision::F16] {
-            let (l, w) = one_step(p, SHARDS);
+            let (_, l, w) = one_step(p, |_| {});
             assert!(
                 (l - l32).abs() < 2e-2 * l32.abs(),
                 "{p}: loss {l} vs f32 {l32}"
@@ -832,8 +837,8 @@ mod tests {
     /// The GPU plan (one shard per round) computes the same step as the CPU's two shards.
     #[test]
     fn one_shard_plan_matches_two() {
-        let (l2, w2) = one_step(Precision::F32, SHARDS);
-        let (l1, w1) = one_step(Precision::F32, 1);
+        let (_, l2, w2) = one_step(Precision::F32, |_| {});
+        let (_, l1, w1) = one_step(Precision::F32, |t| t.shards = 1);
         assert!((l1 - l2).abs() < 1e-6 * l2.abs().max(1.0), "{l1} vs {l2}");
         for ((name, a), (_, b)) in w1.iter().zip(&w2) {
             let d = a
@@ -852,31 +857,8 @@ mod tests {
     #[test]
     fn rounds_accumulate_to_the_same_step() {
         let after = |budget: usize| {
-            let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
-            enc.set_dropout(false);
-            let cfg = TrainConfig {
-                batch_size: 6,
-                learning_rate: 1e-2,
-                warmup_steps: 0,
-                ..Default::default()
-            };
-            let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
-            t.shard_budget = budget;
-            let rounds = t.plan(&t.epochs[0][0]).len();
-            let loss = t.step().unwrap().loss;
-            t.sync().unwrap();
-            let flat: Vec<f32> = enc
-                .params()
-                .named_vars()
-                .iter()
-                .flat_map(|(_, v)| {
-                    v.as_tensor()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f32>()
-                        .unwrap()
-                })
-                .collect();
+            let (rounds, loss, named) = one_step(Precision::F32, |t| t.shard_budget = budget);
+            let flat: Vec<f32> = named.into_iter().flat_map(|(_, w)| w).collect();
             (rounds, loss, flat)
         };
         let (r1, l1, w1) = after(usize::MAX / 4);
