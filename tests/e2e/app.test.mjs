@@ -89,20 +89,11 @@ function zipEntries(buf) {
   return names;
 }
 
-let step = 0;
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-async function main() {
-  const { server, requests, port } = await serve();
-  const origin = `http://127.0.0.1:${port}`;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-"));
-  const context = await chromium.launchPersistentContext(profile, {
+// Debian's Chromium with a profile of its own (a user's browser: IndexedDB and caches persist).
+function launch(profile, options = {}) {
+  return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
-    acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
     args: [
       "--no-sandbox",
@@ -113,22 +104,54 @@ async function main() {
       "--disable-component-update",
       "--disable-sync",
     ],
+    ...options,
   });
-  const page = context.pages()[0] || (await context.newPage());
-  const foreign = [];
-  const problems = [];
-  let dialogs = 0;
+}
+
+// Record requests leaving `origin` and the page's errors into the given lists.
+function watch(context, page, origin, foreign, problems, tag = "") {
   context.on("request", (r) => {
     const u = r.url();
     if (!u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
   });
+  page.on("pageerror", (e) => problems.push(`page error${tag}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error${tag}: ${m.text()}`);
+  });
+}
+
+// Drop a JSON file on the data panel's drop zone with a real drop event.
+async function dropJson(page, name, content) {
+  const dt = await page.evaluateHandle(
+    ([name, content]) => {
+      const d = new DataTransfer();
+      d.items.add(new File([content], name, { type: "application/json" }));
+      return d;
+    },
+    [name, content]
+  );
+  await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
+}
+
+let step = 0;
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function main() {
+  const { server, requests, port } = await serve();
+  const origin = `http://127.0.0.1:${port}`;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-"));
+  const context = await launch(profile, { acceptDownloads: true });
+  const page = context.pages()[0] || (await context.newPage());
+  const foreign = [];
+  const problems = [];
+  let dialogs = 0;
+  watch(context, page, origin, foreign, problems);
   page.on("dialog", async (d) => {
     dialogs++;
     await d.dismiss();
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
   });
   const shot = async (name) => {
     step++;
@@ -176,12 +199,7 @@ async function main() {
     timeout: 60000,
   });
   const xss = JSON.stringify([{ ticket_a: XSS, ticket_b: "printer offline", relationship: "none" }]);
-  const dt = await page.evaluateHandle((content) => {
-    const d = new DataTransfer();
-    d.items.add(new File([content], "xss_pairs.json", { type: "application/json" }));
-    return d;
-  }, xss);
-  await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
+  await dropJson(page, "xss_pairs.json", xss);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 5, null, {
     timeout: 30000,
   });
@@ -329,31 +347,14 @@ async function main() {
   // the defaults (the v3 recipe). It must start (base evaluation, then steps with an ETA); the run
   // would take hours in a browser, so it is cancelled after the first step and keeps a checkpoint.
   const profile2 = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-new-"));
-  const context2 = await chromium.launchPersistentContext(profile2, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  context2.on("request", (r) => {
-    const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
-  });
+  const context2 = await launch(profile2);
   const user = context2.pages()[0] || (await context2.newPage());
-  user.on("pageerror", (e) => problems.push(`page error (new user): ${e.message}`));
-  user.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error (new user): ${m.text()}`);
-  });
+  watch(context2, user, origin, foreign, problems, " (new user)");
   await user.goto(origin + "/");
   await user.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
   await user.click('[data-testid="tab-data"]');
   const pairsJson = fs.readFileSync(path.join(root, "data", "training_pairs.json"), "utf8");
-  const dt2 = await user.evaluateHandle((content) => {
-    const d = new DataTransfer();
-    d.items.add(new File([content], "training_pairs.json", { type: "application/json" }));
-    return d;
-  }, pairsJson);
-  await user.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt2 });
+  await dropJson(user, "training_pairs.json", pairsJson);
   await user.waitForSelector('[data-testid="data-file"]', { timeout: 30000 });
   await user.click('[data-testid="tab-train"]');
   const epochs = await user.inputValue('[data-testid="cfg-epochs"]');
