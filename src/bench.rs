@@ -9,10 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::sts::parse_sts;
+use crate::data::pairs::parse_sts;
+use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::Result;
-use crate::train::trainer::{TrainConfig, TrainPair, Trainer};
+use crate::train::config::TrainConfig;
+use crate::train::trainer::Trainer;
 
 /// Sentences encoded.
 pub const SENTENCES: usize = 512;
@@ -57,11 +59,6 @@ pub fn inputs(sts_test: &[u8], sts_train: &[u8]) -> Result<(Vec<String>, Vec<Tra
     let pairs: Vec<TrainPair> = parse_sts(sts_train, "sts-train.csv")?
         .into_iter()
         .take(PAIRS)
-        .map(|p| TrainPair {
-            a: p.a,
-            b: p.b,
-            label: (p.score / 5.0) as f32,
-        })
         .collect();
     Ok((sentences, pairs))
 }

@@ -9,24 +9,23 @@
 //! at `max_seq_length`), the same BERT / MPNet transformer, the same pooling and normalisation, the
 //! same folder format — checked against reference outputs of the real library in the tests.
 
+pub mod archive;
 pub mod bench;
-pub mod charts;
 pub mod classify;
 pub mod data;
 pub mod device;
 pub mod encoder;
 pub mod error;
-pub mod metrics;
+pub mod eval;
 pub mod model;
 pub mod parallel;
 pub mod pooling;
 pub mod protocol;
+pub mod provenance;
 pub mod reference;
-pub mod report;
 pub mod rng;
 pub mod tokenize;
 pub mod train;
-pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

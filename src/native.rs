@@ -117,14 +117,14 @@ pub fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Write a model folder so that a reader never sees a half-written checkpoint: every file is
-/// written under `dir/.partial/` first and then renamed into place (a rename is atomic).
-pub fn save_model_dir_atomic(enc: &SentenceEncoder, dir: &Path) -> Result<()> {
+/// Write a model folder's files (e.g. a run's best checkpoint) so that a reader never sees a
+/// half-written checkpoint: every file is written under `dir/.partial/` first and then renamed into
+/// place (a rename is atomic).
+pub fn save_files_atomic(files: &[(String, Vec<u8>)], dir: &Path) -> Result<()> {
     let tmp = dir.join(".partial");
     let _ = std::fs::remove_dir_all(&tmp);
-    let files = enc.to_files()?;
-    save_files(&files, &tmp)?;
-    for (name, _) in &files {
+    save_files(files, &tmp)?;
+    for (name, _) in files {
         let (from, to) = (tmp.join(name), dir.join(name));
         if let Some(parent) = to.parent() {
             create_dir(parent)?;

@@ -7,11 +7,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::classify::cv::{CvConfig, CvReport};
+use crate::data::pairs::TrainPair;
 use crate::data::relationships::RelationshipPair;
 use crate::encoder::ModelInfo;
-use crate::train::fit::{EpochMetrics, StopReason};
-use crate::train::metadata::{DataRecord, TrainingMetadata};
-use crate::train::trainer::{TrainConfig, TrainPair};
+use crate::provenance::DataRecord;
+use crate::train::config::TrainConfig;
+use crate::train::metadata::TrainingMetadata;
+use crate::train::metadata::{EpochMetrics, StopReason};
 
 /// Which model a request is about: the one the user loaded, or the fine-tuned one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

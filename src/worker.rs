@@ -18,11 +18,14 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::classify::artifact::{self, ClassifierArtifact};
 use crate::classify::cv::cross_validate;
 use crate::classify::PairEmbeddings;
+use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::{Error, Result};
 use crate::protocol::{Request, Response, Slot, WireFile};
-use crate::train::fit::{Fit, FitEvent, StopReason};
-use crate::train::metadata::{sha256_hex, BaseModel, EpochRecord, TrainingMetadata};
+use crate::provenance::{sha256_hex, DataRecord};
+use crate::train::config::TrainConfig;
+use crate::train::metadata::{BaseModel, TrainingMetadata};
+use crate::train::session::{Event, Host, RunInfo, Session};
 use crate::web::now_ms;
 
 /// A loaded model and what the export and the metadata need to know of it.
@@ -311,103 +314,82 @@ fn find_similar(
     })
 }
 
+/// The browser's clock for the run driver.
+struct Browser;
+
+impl Host for Browser {
+    fn now_seconds(&self) -> f64 {
+        now_ms() / 1000.0
+    }
+    fn unix_seconds(&self) -> u64 {
+        (js_sys::Date::now() / 1000.0) as u64
+    }
+}
+
 async fn fine_tune(
-    train: Vec<crate::train::trainer::TrainPair>,
-    eval: Vec<crate::train::trainer::TrainPair>,
-    config: crate::train::trainer::TrainConfig,
-    data: Vec<crate::train::metadata::DataRecord>,
+    train: Vec<TrainPair>,
+    eval: Vec<TrainPair>,
+    config: TrainConfig,
+    data: Vec<DataRecord>,
     cancel: Rc<Cell<bool>>,
 ) -> Result<()> {
     let base = model(Slot::Base)?;
-    let t_start = now_ms();
+    let started = Browser.now_seconds();
     // A fresh copy: the base model stays as loaded, for the side-by-side comparisons.
     let named = base.files.clone();
     let mut enc =
         SentenceEncoder::load(&ModelFiles::from_named(&named, &base.name)?, &Device::Cpu)?;
     drop(named);
     enc.set_max_seq_length(config.max_seq_length)?;
-    let base_model = BaseModel {
-        source: base.name.clone(),
-        weights_sha256: base.sha256.clone(),
-        info: enc.info(),
+    let info = RunInfo {
+        platform: crate::provenance::platform(1),
+        base_model: BaseModel {
+            source: base.name.clone(),
+            weights_sha256: base.sha256.clone(),
+            info: enc.info(),
+        },
+        data,
+        started,
     };
-    let mut fit = Fit::new(&enc, &train, eval, config.clone(), "training pairs")?;
-    let total = fit.trainer().total_steps();
-    let mut best: Option<Vec<(String, Vec<u8>)>> = None;
-    let mut records: Vec<EpochRecord> = Vec::new();
-    let (mut train_ms, mut epoch_train_ms, mut eval_ms_sum, mut evals) = (0.0, 0.0, 0.0, 0usize);
-    let mut pairs_trained = 0usize;
-    let epochs = config.epochs;
-    while !fit.finished() && !cancel.get() {
-        let t = now_ms();
-        match fit.advance()? {
-            FitEvent::Step(r) => {
-                let dt = now_ms() - t;
-                train_ms += dt;
-                epoch_train_ms += dt;
-                pairs_trained += r.pairs;
-                let per_step = train_ms / r.step as f64;
-                let per_eval = if evals > 0 {
-                    eval_ms_sum / evals as f64
-                } else {
-                    0.0
-                };
-                // One evaluation ends each epoch not yet evaluated, this one included.
-                let evals_left = epochs.saturating_sub(r.epoch);
-                post(&Response::Step {
-                    step: r.step,
-                    total,
-                    epoch: r.epoch,
-                    loss: r.loss,
-                    lr: r.lr,
-                    elapsed_ms: now_ms() - t_start,
-                    eta_ms: per_step * (total - r.step) as f64 + per_eval * evals_left as f64,
-                    pairs_per_s: pairs_trained as f64 / (train_ms / 1000.0),
-                });
-            }
-            FitEvent::Evaluated { metrics, improved } => {
-                let eval_ms = now_ms() - t;
-                eval_ms_sum += eval_ms;
-                evals += 1;
-                if improved {
-                    best = Some(enc.to_files()?);
-                }
-                records.push(EpochRecord {
-                    metrics: metrics.clone(),
-                    train_seconds: std::mem::take(&mut epoch_train_ms) / 1000.0,
-                    eval_seconds: eval_ms / 1000.0,
-                });
-                post(&Response::Evaluated { metrics, improved });
-            }
+    let flag = cancel.clone();
+    let mut run = Session::new(
+        &enc,
+        &train,
+        eval,
+        config,
+        "training pairs",
+        info,
+        &Browser,
+        move || flag.get(),
+    )?;
+    while let Some(event) = run.advance()? {
+        match event {
+            Event::Step { report, progress } => post(&Response::Step {
+                step: report.step,
+                total: report.total_steps,
+                epoch: report.epoch,
+                loss: report.loss,
+                lr: report.lr,
+                elapsed_ms: progress.elapsed_seconds * 1000.0,
+                eta_ms: progress.eta_seconds * 1000.0,
+                pairs_per_s: progress.pairs_per_second,
+            }),
+            Event::Evaluated { record, improved } => post(&Response::Evaluated {
+                metrics: record.metrics,
+                improved,
+            }),
         }
+        // Let queued messages (Cancel, the demo's encodes) in between two units of work.
         yield_now().await;
     }
-    let reason = if cancel.get() && !fit.finished() {
-        StopReason::Interrupted
-    } else {
-        fit.stop_reason()
-    };
-    let metadata = TrainingMetadata {
-        ticketsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        dependencies: crate::train::metadata::dependency_versions(),
-        platform: TrainingMetadata::platform(1),
-        base_model,
-        config,
-        data,
-        epochs: records,
-        best_epoch: fit.best().map(|b| b.epoch),
-        steps: fit.trainer().steps_done(),
-        stop_reason: reason,
-        total_seconds: (now_ms() - t_start) / 1000.0,
-        peak_memory_bytes: None,
-        finished_unix: (js_sys::Date::now() / 1000.0) as u64,
-    };
-    drop(fit);
+    let reason = run.stop_reason();
+    let metadata = run.metadata();
     // The best checkpoint becomes the tuned model (the base one when nothing beat it).
-    let files = match best {
+    let files = match run.take_best_checkpoint() {
         Some(f) => f,
         None => enc.to_files()?,
     };
+    drop(run);
     let tuned =
         SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
     let sha256 = files
@@ -441,7 +423,7 @@ fn classify(
     slot: Slot,
     pairs: &[crate::data::relationships::RelationshipPair],
     config: &crate::classify::cv::CvConfig,
-    data: Vec<crate::train::metadata::DataRecord>,
+    data: Vec<crate::provenance::DataRecord>,
 ) -> Result<(f64, crate::classify::cv::CvReport)> {
     let m = model(slot)?;
     // Through the cache: the texts are usually the ones the labelling queue already embedded.
@@ -488,5 +470,5 @@ fn export() -> Result<(Vec<u8>, Vec<String>)> {
         Ok(())
     })?;
     let names = files.iter().map(|(p, _)| p.clone()).collect();
-    Ok((crate::zip::zip_stored(&files)?, names))
+    Ok((crate::archive::zip_stored(&files)?, names))
 }

@@ -111,7 +111,9 @@ fn tiny_model_trains_one_step_in_wasm() {
 #[wasm_bindgen_test]
 fn trainer_step_moves_every_parameter_in_wasm() {
     use candle_core::Device;
-    use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
+    use ticketsim::data::pairs::TrainPair;
+    use ticketsim::train::config::TrainConfig;
+    use ticketsim::train::trainer::Trainer;
     let enc = ticketsim::SentenceEncoder::tiny_random(4, &Device::Cpu).unwrap();
     let vars = enc.params().named_vars();
     let before: Vec<Vec<f32>> = vars

@@ -6,8 +6,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
-use ticketsim::charts::{self, PrSeries, RocSeries};
-use ticketsim::report::evaluate_scores;
+use ticketsim::eval::charts::{self, PrSeries, RocSeries};
+use ticketsim::eval::report::evaluate_scores;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};

@@ -1,4 +1,4 @@
-//! A `<canvas>` drawn by one of [`crate::charts`]' functions through plotters-canvas, redrawn
+//! A `<canvas>` drawn by one of [`crate::eval::charts`]' functions through plotters-canvas, redrawn
 //! whenever a signal the drawing reads changes. Charts are drawn on the page's main thread:
 //! plotters measures text through the DOM's canvas.
 
@@ -34,7 +34,7 @@ where
         let _ = area.fill(&WHITE);
         if let Err(e) = draw(&area) {
             let _ = area.fill(&WHITE);
-            let _ = crate::charts::message_chart(&area, "chart", &e.to_string());
+            let _ = crate::eval::charts::message_chart(&area, "chart", &e.to_string());
         }
         let _ = area.present();
     });

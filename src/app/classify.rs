@@ -13,7 +13,7 @@ use crate::classify::mlp::MlpConfig;
 use crate::data::detect::Dataset;
 use crate::data::relationships::Relation;
 use crate::protocol::{Request, Response, Slot};
-use crate::train::metadata::DataRecord;
+use crate::provenance::DataRecord;
 
 /// The classifier panel.
 #[component]
@@ -133,7 +133,7 @@ pub fn ClassifyPanel() -> impl IntoView {
                 ctx.classifier.with(|c| match c {
                     Some((r, _)) => {
                         let labels: Vec<&str> = Relation::ALL.iter().map(|r| r.name()).collect();
-                        crate::charts::confusion_matrix_chart(area, &r.models[0].confusion, &labels,
+                        crate::eval::charts::confusion_matrix_chart(area, &r.models[0].confusion, &labels,
                             &format!("{}: confusion summed over {} folds", r.models[0].name, r.config.folds * r.config.repeats))
                     }
                     None => Ok(()),

@@ -33,7 +33,7 @@ pub fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result
     let file = DataFile {
         name: name.clone(),
         dataset: Arc::new(dataset),
-        sha256: crate::train::metadata::sha256_hex(&bytes),
+        sha256: crate::provenance::sha256_hex(&bytes),
         bytes: bytes.len(),
     };
     ctx.files.update(|fs| {
@@ -148,7 +148,7 @@ async fn add_all(ctx: Ctx, files: Vec<(String, Vec<u8>)>, errors: RwSignal<Vec<S
 fn balance(d: &Dataset) -> String {
     match d {
         Dataset::TrainingPairs(l) => {
-            let min = crate::report::POSITIVE_LABEL_MIN;
+            let min = crate::eval::report::POSITIVE_LABEL_MIN;
             let pos = l.records.iter().filter(|p| p.label as f64 >= min).count();
             format!(
                 "{pos} similar (label ≥ {min}) / {} different",

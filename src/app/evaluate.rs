@@ -9,11 +9,12 @@ use super::chart::Chart;
 use super::state::{Ctx, Panel};
 use super::train::{default_eval_file, select, TrainSettings};
 use super::Needs;
-use crate::charts::{PrSeries, RocSeries};
-use crate::metrics::at_threshold;
+use crate::data::pairs::TrainPair;
+use crate::eval::charts::{PrSeries, RocSeries};
+use crate::eval::metrics::at_threshold;
+use crate::eval::report::{evaluate_scores, PairEvalReport};
 use crate::protocol::Slot;
-use crate::report::{evaluate_scores, PairEvalReport};
-use crate::train::trainer::{TrainConfig, TrainPair};
+use crate::train::config::TrainConfig;
 
 /// One model's figures on the eval pairs.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,7 +140,7 @@ pub fn EvaluatePanel() -> impl IntoView {
         let ls = labels.get();
         let positive: Vec<bool> = ls
             .iter()
-            .map(|&l| l as f64 >= crate::report::POSITIVE_LABEL_MIN)
+            .map(|&l| l as f64 >= crate::eval::report::POSITIVE_LABEL_MIN)
             .collect();
         results
             .get()
@@ -193,26 +194,26 @@ pub fn EvaluatePanel() -> impl IntoView {
                 <Chart testid="eval-histogram" draw=move |area| {
                     let t = threshold.get();
                     results.with(|rs| match rs.last() {
-                        Some(m) => crate::charts::similarity_histogram(area, &m.report.histogram, Some(t), &format!("Cosine of similar and different pairs ({})", m.name)),
+                        Some(m) => crate::eval::charts::similarity_histogram(area, &m.report.histogram, Some(t), &format!("Cosine of similar and different pairs ({})", m.name)),
                         None => Ok(()),
                     })
                 } />
                 <Chart testid="eval-roc" draw=move |area| {
                     results.with(|rs| {
                         let series: Vec<RocSeries> = rs.iter().filter_map(|m| m.report.roc.as_ref().map(|r| RocSeries { name: m.name, fpr: &r.fpr, tpr: &r.tpr, auc: m.report.roc_auc })).collect();
-                        crate::charts::roc_chart(area, &series, "ROC curve")
+                        crate::eval::charts::roc_chart(area, &series, "ROC curve")
                     })
                 } />
                 <Chart testid="eval-pr" draw=move |area| {
                     results.with(|rs| {
                         let series: Vec<PrSeries> = rs.iter().filter_map(|m| m.report.pr.as_ref().map(|p| PrSeries { name: m.name, recall: &p.recall, precision: &p.precision, average_precision: m.report.average_precision, positive_rate: m.report.positive_rate() })).collect();
-                        crate::charts::pr_chart(area, &series, "Precision–recall curve")
+                        crate::eval::charts::pr_chart(area, &series, "Precision–recall curve")
                     })
                 } />
                 <Chart testid="eval-threshold" draw=move |area| {
                     let t = threshold.get();
                     results.with(|rs| match rs.last() {
-                        Some(m) => crate::charts::threshold_chart(area, &m.report.threshold_grid, m.report.best_f1.as_ref(), Some(t), &format!("Precision, recall, F1 against the threshold ({})", m.name)),
+                        Some(m) => crate::eval::charts::threshold_chart(area, &m.report.threshold_grid, m.report.best_f1.as_ref(), Some(t), &format!("Precision, recall, F1 against the threshold ({})", m.name)),
                         None => Ok(()),
                     })
                 } />

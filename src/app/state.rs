@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use super::worker_client::WorkerClient;
 use crate::classify::cv::CvReport;
 use crate::data::detect::Dataset;
+use crate::data::pairs::TrainPair;
 use crate::data::relationships::{Relation, RelationshipPair};
 use crate::encoder::ModelInfo;
 use crate::protocol::{Response, Slot};
-use crate::train::fit::{EpochMetrics, StopReason};
-use crate::train::metadata::{DataRecord, TrainingMetadata};
-use crate::train::trainer::TrainPair;
+use crate::provenance::DataRecord;
+use crate::train::metadata::TrainingMetadata;
+use crate::train::metadata::{EpochMetrics, StopReason};
 
 /// A loaded model as the page knows it (the weights live in the worker).
 #[derive(Clone, Debug, PartialEq)]
@@ -77,7 +78,7 @@ pub struct Label {
 impl Label {
     /// The IndexedDB key of a pair.
     pub fn key(a: &str, b: &str) -> String {
-        let h = crate::train::metadata::sha256_hex(format!("{a}\u{1f}{b}").as_bytes());
+        let h = crate::provenance::sha256_hex(format!("{a}\u{1f}{b}").as_bytes());
         h[..24].to_string()
     }
 

@@ -9,10 +9,13 @@ use super::chart::Chart;
 use super::state::{duration, Ctx, Panel, TrainState};
 use super::Needs;
 use crate::data::detect::Dataset;
+use crate::data::pairs::TrainPair;
 use crate::protocol::Request;
-use crate::train::fit::{split_eval, StopReason};
-use crate::train::metadata::DataRecord;
-use crate::train::trainer::{validate_pairs, TrainConfig, TrainPair};
+use crate::provenance::DataRecord;
+use crate::train::config::TrainConfig;
+use crate::train::metadata::StopReason;
+use crate::train::session::select_data;
+use crate::train::trainer::validate_pairs;
 
 /// What the user chose in the form.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +56,7 @@ pub fn default_eval_file(ctx: Ctx) -> Option<String> {
 /// sampled down to `max_pairs`, and the eval pairs.
 pub fn select(ctx: Ctx, s: &TrainSettings) -> Result<Selection, String> {
     let eval_file = s.eval_file.as_deref();
-    let mut train = ctx.training_pairs(eval_file);
+    let train = ctx.training_pairs(eval_file);
     if train.is_empty() {
         return Err("no training pairs: load a training-pairs file (or generate pairs from incidents, or label some pairs)".into());
     }
@@ -72,28 +75,23 @@ pub fn select(ctx: Ctx, s: &TrainSettings) -> Result<Selection, String> {
     let labelled = ctx
         .labels
         .with_untracked(|ls| ls.iter().filter(|l| l.training_pair().is_some()).count());
-    let (train, eval) = match eval_file {
-        Some(name) => {
-            let eval = ctx.files.with_untracked(|fs| {
-                fs.iter()
-                    .find(|f| f.name == name)
-                    .and_then(|f| match &*f.dataset {
-                        Dataset::TrainingPairs(l) => Some(l.records.clone()),
-                        _ => None,
-                    })
-            });
-            let eval = eval.ok_or_else(|| format!("{name} is not loaded"))?;
-            (std::mem::take(&mut train), eval)
-        }
-        None => split_eval(&train, s.config.eval_split, s.config.seed, "training pairs")
-            .map_err(|e| e.to_string())?,
+    let eval = match eval_file {
+        Some(name) => Some(
+            ctx.files
+                .with_untracked(|fs| {
+                    fs.iter()
+                        .find(|f| f.name == name)
+                        .and_then(|f| match &*f.dataset {
+                            Dataset::TrainingPairs(l) => Some(l.records.clone()),
+                            _ => None,
+                        })
+                })
+                .ok_or_else(|| format!("{name} is not loaded"))?,
+        ),
+        None => None,
     };
-    let mut train = train;
-    if s.max_pairs > 0 && train.len() > s.max_pairs {
-        let mut rng = crate::rng::Rng::new(s.config.seed ^ 0x5a3b);
-        rng.shuffle(&mut train);
-        train.truncate(s.max_pairs);
-    }
+    let (train, eval) = select_data(train, eval, &s.config, s.max_pairs, "training pairs")
+        .map_err(|e| e.to_string())?;
     if labelled > 0 {
         records.push(DataRecord {
             role: "train".into(),
@@ -315,10 +313,10 @@ pub fn TrainPanel() -> impl IntoView {
         <p data-testid="train-outcome">{outcome}</p>
         <div class="charts">
             <Chart testid="loss-chart" draw=move |area| {
-                ctx.train.with(|t| crate::charts::loss_chart(area, &t.losses, "Training loss per step"))
+                ctx.train.with(|t| crate::eval::charts::loss_chart(area, &t.losses, "Training loss per step"))
             } />
             <Chart testid="epoch-chart" draw=move |area| {
-                ctx.train.with(|t| crate::charts::epoch_metrics_chart(area, &t.epochs, "Eval Pearson / Spearman per epoch"))
+                ctx.train.with(|t| crate::eval::charts::epoch_metrics_chart(area, &t.epochs.iter().map(|m| (m.epoch, &m.eval)).collect::<Vec<_>>(), "Eval Pearson / Spearman per epoch"))
             } />
         </div>
         <table class="metrics" data-testid="epoch-table">

@@ -10,7 +10,7 @@ use super::cv::{rare_class_filter, CvConfig};
 use super::head::{fit_head, Example, Head};
 use crate::data::relationships::Relation;
 use crate::error::{Error, Result};
-use crate::train::metadata::{dependency_versions, DataRecord};
+use crate::provenance::{dependency_versions, DataRecord};
 
 /// Folder name inside a model folder.
 pub const DIR: &str = "relationship_classifier";

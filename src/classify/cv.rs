@@ -11,7 +11,7 @@ use super::mlp::{Mlp, MlpConfig};
 use crate::data::relationships::Relation;
 use crate::data::split::{repeated_stratified_kfold, stratified_split};
 use crate::error::{Error, Result};
-use crate::metrics::{class_report, confusion_matrix, ClassReport};
+use crate::eval::metrics::{class_report, confusion_matrix, ClassReport};
 
 /// Settings of a cross-validation run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::relationships::Relation;
 
+/// One part of a pair's feature vector (the `--features` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// `[u, v]`.
+    Concat,
+    /// `|u − v|`.
+    Diff,
+    /// `u ∘ v`.
+    Product,
+    /// cos(u, v).
+    Cosine,
+}
+
 /// Which features make up a pair's vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,6 +53,17 @@ impl Default for FeatureConfig {
 }
 
 impl FeatureConfig {
+    /// The config with exactly `parts` switched on.
+    pub fn from_parts(parts: &[Feature]) -> Self {
+        let on = |f: Feature| parts.contains(&f);
+        FeatureConfig {
+            concat: on(Feature::Concat),
+            diff: on(Feature::Diff),
+            product: on(Feature::Product),
+            cosine: on(Feature::Cosine),
+        }
+    }
+
     /// Length of the feature vector for embeddings of `dim` values; 0 when every part is off.
     pub fn len(&self, dim: usize) -> usize {
         let mut n = 0;

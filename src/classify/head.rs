@@ -9,7 +9,7 @@ use super::logistic::{LogisticModel, Standardizer};
 use crate::data::relationships::Relation;
 use crate::data::split::repeated_stratified_kfold;
 use crate::error::{Error, Result};
-use crate::metrics::class_report;
+use crate::eval::metrics::class_report;
 use crate::rng::Rng;
 
 /// Number of relationship classes (duplicate, causal, related, none).
@@ -17,6 +17,7 @@ pub const N_CLASSES: usize = 4;
 
 /// How the head copes with rare classes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Balance {
     /// Train on the data as it is.
@@ -27,6 +28,7 @@ pub enum Balance {
     Oversample,
     /// Class weights n_max / n_c, applied as exact integer multiplicities of every row (rounded),
     /// which is the weighted loss linfa's logistic regression cannot take directly.
+    #[cfg_attr(not(target_arch = "wasm32"), value(name = "class_weight"))]
     ClassWeight,
 }
 

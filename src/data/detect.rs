@@ -9,8 +9,8 @@ use super::incidents::{load_incidents, Incident};
 use super::load::{Loaded, Mode};
 use super::pairs::load_training_pairs;
 use super::relationships::{load_relationship_pairs, RelationshipPair};
+use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
-use crate::train::trainer::TrainPair;
 
 /// The kinds of data file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -27,9 +27,9 @@ use serde_json::{json, Value};
 use super::incidents::Incident;
 use super::relationships::{Relation, RelationshipPair};
 use super::split::group_split;
+use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::train::trainer::TrainPair;
 
 /// The note given when the incidents have no category at all.
 pub const NOTE_NO_CATEGORIES: &str = "no categories: hard negatives (same category, different \
@@ -978,10 +978,11 @@ fn side_notes(
 }
 
 /// Training pairs in the seeds' `training_pairs.json` shape: `{"positive_pairs": [[a, b], ...],
-/// "negative_pairs": [[a, b], ...]}` — label ≥ 0.5 is positive. [`super::pairs::parse_training_pairs`]
+/// "negative_pairs": [[a, b], ...]}` — positives by [`TrainPair::is_positive`]. [`super::pairs::parse_training_pairs`]
 /// reads it back.
 pub fn training_pairs_json(pairs: &[TrainPair]) -> Value {
-    let (pos, neg): (Vec<&TrainPair>, Vec<&TrainPair>) = pairs.iter().partition(|p| p.label >= 0.5);
+    let (pos, neg): (Vec<&TrainPair>, Vec<&TrainPair>) =
+        pairs.iter().partition(|p| p.is_positive());
     let list =
         |ps: Vec<&TrainPair>| -> Vec<Value> { ps.iter().map(|p| json!([p.a, p.b])).collect() };
     json!({ "positive_pairs": list(pos), "negative_pairs": list(neg) })

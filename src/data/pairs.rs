@@ -18,8 +18,37 @@ use serde_json::{Map, Value};
 
 use super::load::{Collector, Loaded, Mode, SkipReason};
 use super::records::{self, kind, lookup, Raw};
+use super::sts;
 use crate::error::{Error, Result};
-use crate::train::trainer::TrainPair;
+
+/// Labels at or above this are **positive** (similar / duplicate) pairs, below it negative: 0/1
+/// labels as they are, graded labels thresholded. The one definition, used by the pair generator,
+/// the losses that train on positives only, the splits and every evaluation.
+pub const POSITIVE_LABEL_MIN: f64 = 0.5;
+
+/// Whether a label counts as a positive pair (see [`POSITIVE_LABEL_MIN`]).
+pub fn is_positive(label: f64) -> bool {
+    label >= POSITIVE_LABEL_MIN
+}
+
+/// A training pair: two texts and their target similarity in [0, 1] (the cosine loss's target;
+/// losses that train on positives only keep the pairs that are [`TrainPair::is_positive`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainPair {
+    /// First text.
+    pub a: String,
+    /// Second text.
+    pub b: String,
+    /// Target similarity.
+    pub label: f32,
+}
+
+impl TrainPair {
+    /// Whether this pair is a positive one (label ≥ [`POSITIVE_LABEL_MIN`]).
+    pub fn is_positive(&self) -> bool {
+        is_positive(self.label as f64)
+    }
+}
 
 /// Field names accepted for the first text, the second text and the label.
 pub const TEXT_A_FIELDS: [&str; 5] = ["text1", "text_a", "ticket_a", "sentence1", "a"];
@@ -41,7 +70,7 @@ pub fn parse_training_pairs(bytes: &[u8], file: &str) -> Result<Vec<TrainPair>> 
 /// report; in [`Mode::Strict`] the first one is the error. A file without a single usable pair is an
 /// error either way.
 pub fn load_training_pairs(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
-    if looks_like_sts(bytes) {
+    if sts::looks_like_sts(bytes) {
         return load_sts(bytes, file, mode);
     }
     let raw = records::read(bytes, file)?;
@@ -101,92 +130,39 @@ fn keyed(p: TrainPair) -> (TrainPair, (String, String, u32)) {
     (p, key)
 }
 
-/// An STS TSV: the first non-blank line has ≥ 7 tab-separated fields with a number in the fifth.
-fn looks_like_sts(bytes: &[u8]) -> bool {
-    bytes
-        .split(|&b| b == b'\n')
-        .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-        .map(|l| {
-            let f: Vec<&[u8]> = l.split(|&b| b == b'\t').collect();
-            f.len() >= 7
-                && std::str::from_utf8(f[4])
-                    .ok()
-                    .and_then(|s| s.trim().parse::<f64>().ok())
-                    .is_some()
-        })
-        .unwrap_or(false)
+/// A training pair from an STS line: label = score / 5.
+fn sts_pair(l: sts::StsLine) -> TrainPair {
+    TrainPair {
+        a: l.a,
+        b: l.b,
+        label: sts::label_of_score(l.score),
+    }
 }
 
-/// STS-benchmark TSV, line by line (see [`super::sts`]); label = score / 5.
+/// STS-benchmark TSV, line by line through [`super::sts`] (the line format's one parser).
 fn load_sts(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
     let mut c = Collector::new(file, "sts", mode);
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let loc = format!("line {}", i + 1);
-        let outcome = sts_line(line, file, &loc).map(keyed);
+    for (loc, line) in sts::lines(bytes) {
+        let outcome = sts::parse_line(line, file, &loc).map(|l| keyed(sts_pair(l)));
         c.push(&loc, outcome)?;
     }
     c.finish("pairs")
 }
 
-fn sts_line(line: &[u8], file: &str, loc: &str) -> std::result::Result<TrainPair, Bad> {
-    let line = std::str::from_utf8(line).map_err(|e| {
-        (
-            SkipReason::NotUtf8,
-            Error::data(
-                file,
-                loc,
-                "text",
-                format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to()),
-            ),
-        )
-    })?;
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let f: Vec<&str> = line.split('\t').collect();
-    if f.len() < 7 {
-        return Err((
-            SkipReason::Malformed,
-            Error::data(
-                file,
-                loc,
-                "columns",
-                format!(
-                    "expected at least 7 tab-separated fields, found {}",
-                    f.len()
-                ),
-            ),
-        ));
+/// Read a whole STS-benchmark TSV strictly — the first bad line is the error, naming its line and
+/// field — keeping repeated pairs, as the benchmark has them (`ticketsim sts`, the benches).
+pub fn parse_sts(bytes: &[u8], file: &str) -> Result<Vec<TrainPair>> {
+    let out = sts::lines(bytes)
+        .map(|(loc, line)| {
+            sts::parse_line(line, file, &loc)
+                .map(sts_pair)
+                .map_err(|(_, e)| e)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if out.is_empty() {
+        return Err(Error::data(file, "line 1", "columns", "no pairs in file"));
     }
-    let field = "score (column 5)";
-    let score: f64 = match f[4].trim() {
-        "" => {
-            return Err((
-                SkipReason::MissingLabel,
-                Error::data(file, loc, field, "empty"),
-            ))
-        }
-        s => s.parse().map_err(|_| {
-            (
-                SkipReason::Malformed,
-                Error::data(file, loc, field, format!("`{s}` is not a number")),
-            )
-        })?,
-    };
-    if !(0.0..=5.0).contains(&score) {
-        return Err((
-            SkipReason::LabelOutOfRange,
-            Error::data(file, loc, field, format!("{score} is outside [0, 5]")),
-        ));
-    }
-    let a = non_empty(f[5], file, loc, "sentence1 (column 6)")?;
-    let b = non_empty(f[6], file, loc, "sentence2 (column 7)")?;
-    Ok(TrainPair {
-        a,
-        b,
-        label: (score / 5.0) as f32,
-    })
+    Ok(out)
 }
 
 /// The seeds' `{"positive_pairs": [...], "negative_pairs": [...]}`.

@@ -1,12 +1,16 @@
-//! Training: losses, the optimiser and schedule as sentence-transformers uses them, the step machine
-//! ([`trainer::Trainer`]), evaluation ([`eval`]) and the whole run with checkpoint selection and early
-//! stopping ([`fit::Fit`]). Plain computation — no threads of its own, timers or I/O — so the CLI, the
-//! browser worker and the tests share it.
+//! Training: the run configuration ([`config`]), losses as types ([`loss`]), batching ([`batch`]),
+//! AdamW and its schedule ([`optim`]), the step machine ([`trainer::Trainer`]) and the whole run
+//! with evaluation, best checkpoint, early stopping, cancellation and metadata
+//! ([`session::Session`]). Plain computation — no threads of its own, timers or I/O: the clock and
+//! the cancel flag are the caller's — so the CLI, the browser worker and the tests share it.
+//!
+//! Imports: the model and encoder, the evaluation module, the data layer's pairs and splits,
+//! provenance, and the crate's error type. Nothing here knows about files, the CLI or the browser.
 
 pub mod batch;
-pub mod eval;
-pub mod fit;
+pub mod config;
 pub mod loss;
 pub mod metadata;
 pub mod optim;
+pub mod session;
 pub mod trainer;

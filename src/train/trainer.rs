@@ -4,162 +4,15 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::batch::{no_duplicate_batches, shuffled_batches};
-use super::loss::{cosine_similarity_loss, multiple_negatives_ranking_loss};
+use super::config::TrainConfig;
+use super::loss::Loss;
 use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
+use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
 use crate::model::{Precision, WordRows};
 use crate::SentenceEncoder;
-
-/// A training pair. `label` is the target similarity in [0, 1] for the cosine loss; MNRL trains on
-/// the pairs labelled similar (≥ 0.5) as positives and skips the others.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainPair {
-    /// First text.
-    pub a: String,
-    /// Second text.
-    pub b: String,
-    /// Target similarity.
-    pub label: f32,
-}
-
-/// Which loss to train with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum LossKind {
-    /// CosineSimilarityLoss (labelled pairs, the seeds' loss).
-    #[default]
-    Cosine,
-    /// MultipleNegativesRankingLoss (positive pairs only, e.g. duplicate links).
-    Mnrl,
-}
-
-/// Training hyper-parameters; the defaults are the seeds' v3 recipe.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TrainConfig {
-    /// Passes over the training pairs.
-    pub epochs: usize,
-    /// Pairs per optimiser step.
-    pub batch_size: usize,
-    /// Peak learning rate.
-    pub learning_rate: f64,
-    /// Linear warmup steps (then linear decay to 0).
-    pub warmup_steps: usize,
-    /// Warmup as a share of all steps; when set it replaces `warmup_steps`.
-    pub warmup_ratio: Option<f64>,
-    /// Global gradient-norm clip.
-    pub max_grad_norm: f64,
-    /// AdamW weight decay (not applied to biases and LayerNorm weights).
-    pub weight_decay: f64,
-    /// Seed for shuffling and dropout.
-    pub seed: u64,
-    /// Loss function.
-    pub loss: LossKind,
-    /// MNRL's similarity scale.
-    pub mnrl_scale: f64,
-    /// Share of the training file held out for evaluation when no separate eval file is given
-    /// (used by [`Fit`](super::fit::Fit)'s callers).
-    pub eval_split: f64,
-    /// Truncation length in tokens (sentence-transformers' `max_seq_length`).
-    pub max_seq_length: usize,
-    /// Stop after this many evaluations without a better primary metric (0: never stop early).
-    pub early_stopping_patience: usize,
-    /// Number format of the matrix products in training steps (autocast with f32 master
-    /// weights); evaluation always runs in f32.
-    pub precision: Precision,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            epochs: 12,
-            batch_size: 32,
-            learning_rate: 2e-5,
-            warmup_steps: 100,
-            warmup_ratio: None,
-            max_grad_norm: 1.0,
-            weight_decay: 0.01,
-            seed: 42,
-            loss: LossKind::Cosine,
-            mnrl_scale: 20.0,
-            eval_split: 0.2,
-            max_seq_length: 256,
-            early_stopping_patience: 3,
-            precision: Precision::F32,
-        }
-    }
-}
-
-impl TrainConfig {
-    /// Read a config file: JSON when it starts with `{`, TOML otherwise. Absent keys keep their
-    /// defaults; an unknown key is an error naming it (a typo must not silently train with a default).
-    pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Self> {
-        let text = crate::data::decode_utf8(bytes, file)?;
-        let text = text.trim_start_matches('\u{feff}');
-        let cfg: TrainConfig = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| {
-                Error::data(file, format!("line {}", e.line()), "config", e.to_string())
-            })?
-        } else {
-            toml::from_str(text).map_err(|e| {
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start].matches('\n').count() + 1)
-                    .unwrap_or(1);
-                Error::data(
-                    file,
-                    format!("line {line}"),
-                    "config",
-                    e.message().to_string(),
-                )
-            })?
-        };
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// Check the values a user can get wrong.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Invalid(m));
-        if self.epochs == 0 || self.batch_size == 0 {
-            return bad("epochs and batch_size must be at least 1".into());
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!(
-                "learning rate must be positive, got {}",
-                self.learning_rate
-            ));
-        }
-        if let Some(r) = self.warmup_ratio {
-            if !(0.0..=1.0).contains(&r) {
-                return bad(format!("warmup_ratio must be in [0, 1], got {r}"));
-            }
-        }
-        if !(self.eval_split > 0.0 && self.eval_split < 1.0) {
-            return bad(format!(
-                "eval_split must be between 0 and 1 (exclusive), got {}",
-                self.eval_split
-            ));
-        }
-        if self.max_seq_length < 2 {
-            return bad(format!(
-                "max_seq_length must be at least 2, got {}",
-                self.max_seq_length
-            ));
-        }
-        if !(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0 && self.weight_decay >= 0.0)
-        {
-            return bad("max_grad_norm must be positive and weight_decay non-negative".into());
-        }
-        if self.loss == LossKind::Mnrl && self.batch_size < 2 {
-            return bad("MNRL needs batch_size ≥ 2 (in-batch negatives)".into());
-        }
-        Ok(())
-    }
-}
 
 /// What one step did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -225,11 +78,12 @@ impl Drop for PrecisionScope<'_> {
     }
 }
 
-/// Check the config and the training pairs before any work: at least 2, no empty text, and for the cosine loss every
-/// label finite and in [0, 1]; for MNRL at least 2 positives. Errors name `source`, the record (its
-/// index in the file) and the field.
+/// Check the config and the training pairs before any work: at least 2, no empty text, every label
+/// one the loss accepts, and at least the loss's minimum batch of pairs it trains on. Errors name
+/// `source`, the record (its index in the file) and the field.
 pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> Result<()> {
     cfg.validate()?;
+    let loss = cfg.loss.build(cfg.mnrl_scale);
     if pairs.len() < 2 {
         return Err(Error::data(
             source,
@@ -249,29 +103,23 @@ pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> R
                 ));
             }
         }
-        if cfg.loss == LossKind::Cosine && !(p.label.is_finite() && (0.0..=1.0).contains(&p.label))
-        {
-            return Err(Error::data(
-                source,
-                format!("record {i}"),
-                "label",
-                format!(
-                    "{} is outside [0, 1] (CosineSimilarityLoss compares it with a cosine)",
-                    p.label
-                ),
-            ));
+        if let Err(why) = loss.check_label(p.label) {
+            return Err(Error::data(source, format!("record {i}"), "label", why));
         }
     }
-    if cfg.loss == LossKind::Mnrl {
-        let positives = pairs.iter().filter(|p| p.label >= 0.5).count();
-        if positives < 2 {
-            return Err(Error::data(
-                source,
-                "record 0",
-                "label",
-                format!("MNRL needs at least 2 positive pairs (label ≥ 0.5), found {positives}"),
-            ));
-        }
+    let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
+    if kept < loss.min_batch() {
+        return Err(Error::data(
+            source,
+            "record 0",
+            "label",
+            format!(
+                "{} needs at least {} positive pairs (label ≥ {}), found {kept}",
+                loss.name(),
+                loss.min_batch(),
+                crate::data::pairs::POSITIVE_LABEL_MIN
+            ),
+        ));
     }
     Ok(())
 }
@@ -298,6 +146,8 @@ fn accumulate(acc: &mut GradStore, more: &GradStore, keys: &[&Tensor]) -> Result
 pub struct Trainer<'a> {
     enc: &'a SentenceEncoder,
     cfg: TrainConfig,
+    /// The loss object of `cfg.loss`.
+    loss: Box<dyn Loss>,
     a: Vec<Vec<u32>>,
     b: Vec<Vec<u32>>,
     labels: Vec<f32>,
@@ -329,15 +179,10 @@ impl<'a> Trainer<'a> {
         source: &str,
     ) -> Result<Self> {
         validate_pairs(pairs, &cfg, source)?;
-        // MNRL learns from positives only (the rest of the batch supplies the negatives), so pairs
-        // labelled dissimilar are left out rather than taught as duplicates.
-        let positives: Vec<TrainPair>;
-        let pairs = if cfg.loss == LossKind::Mnrl {
-            positives = pairs.iter().filter(|p| p.label >= 0.5).cloned().collect();
-            &positives[..]
-        } else {
-            pairs
-        };
+        let loss = cfg.loss.build(cfg.mnrl_scale);
+        // A loss may train on part of the pairs only (MNRL: the positives; the rest of the batch
+        // supplies the negatives), so the others are left out rather than taught as duplicates.
+        let pairs: Vec<&TrainPair> = pairs.iter().filter(|p| loss.trains_on(p.label)).collect();
         let a = pairs
             .iter()
             .map(|p| enc.tokenize(&p.a))
@@ -348,16 +193,7 @@ impl<'a> Trainer<'a> {
             .collect::<Result<Vec<_>>>()?;
         let texts: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
         let epochs: Vec<Vec<Vec<usize>>> = (0..cfg.epochs)
-            .map(|e| {
-                let seed = cfg.seed.wrapping_add(e as u64);
-                match cfg.loss {
-                    LossKind::Cosine => shuffled_batches(pairs.len(), cfg.batch_size, seed),
-                    LossKind::Mnrl => no_duplicate_batches(&texts, cfg.batch_size, seed)
-                        .into_iter()
-                        .filter(|batch| batch.len() >= 2)
-                        .collect(),
-                }
-            })
+            .map(|e| loss.batches(&texts, cfg.batch_size, cfg.seed.wrapping_add(e as u64)))
             .collect();
         let total = epochs.iter().map(|e| e.len()).sum();
         if total == 0 {
@@ -365,7 +201,11 @@ impl<'a> Trainer<'a> {
                 source,
                 "record 0",
                 "pairs",
-                "no batch of at least 2 distinct pairs for MNRL",
+                format!(
+                    "no batch of at least {} distinct pairs for {}",
+                    loss.min_batch(),
+                    loss.name()
+                ),
             ));
         }
         let named = enc.params().named_vars();
@@ -404,6 +244,7 @@ impl<'a> Trainer<'a> {
             shards: if enc.device().is_cpu() { SHARDS } else { 1 },
             enc,
             labels: pairs.iter().map(|p| p.label).collect(),
+            loss,
             cfg,
             a,
             b,
@@ -469,8 +310,8 @@ impl<'a> Trainer<'a> {
         let mut order = idx.to_vec();
         // Longest pairs first; ties by index so the order is total.
         order.sort_by_key(|&i| (std::cmp::Reverse(cost(i)), i));
-        if self.cfg.loss == LossKind::Mnrl {
-            // MNRL's in-batch negatives couple every pair of the batch: one shard.
+        if !self.loss.per_pair() {
+            // The loss couples every pair of the batch (in-batch negatives, rankings): one shard.
             return vec![vec![order]];
         }
         let total: usize = order.iter().map(|&i| cost(i)).sum();
@@ -544,14 +385,14 @@ impl<'a> Trainer<'a> {
         let n = shard.len();
         let u = emb.narrow(0, 0, n)?;
         let v = emb.narrow(0, n, n)?;
-        let loss = match self.cfg.loss {
-            LossKind::Cosine => {
-                let labels: Vec<f32> = shard.iter().map(|&i| self.labels[i]).collect();
-                let labels = Tensor::from_vec(labels, n, self.enc.device())?;
-                // The batch loss is the mean over all its pairs: this shard contributes n / batch.
-                (cosine_similarity_loss(&u, &v, &labels)? * (n as f64 / batch_size as f64))?
-            }
-            LossKind::Mnrl => multiple_negatives_ranking_loss(&u, &v, self.cfg.mnrl_scale)?,
+        let labels: Vec<f32> = shard.iter().map(|&i| self.labels[i]).collect();
+        let labels = Tensor::from_vec(labels, n, self.enc.device())?;
+        let loss = self.loss.forward(&u, &v, &labels)?;
+        let loss = if self.loss.per_pair() {
+            // The batch loss is the mean over all its pairs: this shard contributes n / batch.
+            (loss * (n as f64 / batch_size as f64))?
+        } else {
+            loss
         };
         let value = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
         Ok((value, loss.backward()?))
@@ -687,6 +528,7 @@ impl<'a> Trainer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::loss::LossKind;
     use candle_core::Device;
 
     fn pairs() -> Vec<TrainPair> {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use candle_core::Device;
 use serde_json::{json, Value};
+use ticketsim::eval::report::{evaluate_scores, PairEvalReport};
+use ticketsim::eval::similarity::pair_cosines;
 use ticketsim::native::{load_encoder, save_model_dir};
-use ticketsim::report::{evaluate_scores, PairEvalReport};
-use ticketsim::train::eval::pair_cosines;
 use ticketsim::SentenceEncoder;
 
 use crate::bad_input::fails_with;

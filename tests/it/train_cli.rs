@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
+use ticketsim::data::pairs::TrainPair;
 use ticketsim::native::{load_encoder, save_model_dir};
-use ticketsim::train::trainer::{TrainConfig, TrainPair, Trainer};
+use ticketsim::train::config::TrainConfig;
+use ticketsim::train::trainer::Trainer;
 use ticketsim::SentenceEncoder;
 
 use crate::bad_input::fails_with;

@@ -11,14 +11,14 @@ use serde_json::json;
 
 use ticketsim::classify::artifact::{self, ClassifierArtifact};
 use ticketsim::classify::cv::{cross_validate, CvConfig, CvReport};
-use ticketsim::classify::features::FeatureConfig;
+use ticketsim::classify::features::{Feature, FeatureConfig};
 use ticketsim::classify::head::Balance;
 use ticketsim::classify::PairEmbeddings;
 use ticketsim::data::load::Mode;
 use ticketsim::data::relationships::{load_relationship_pairs, Relation, RelationshipPair};
 use ticketsim::device::DeviceChoice;
 use ticketsim::native::{encoder_from_files, read_file, read_model_dir, resolve_model};
-use ticketsim::train::metadata::{sha256_hex, DataRecord};
+use ticketsim::provenance::{sha256_hex, DataRecord};
 use ticketsim::SentenceEncoder;
 
 /// The classifier commands.
@@ -72,12 +72,17 @@ pub struct Common {
     /// relationship_eval_pairs.json).
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
-    /// Pair features, comma-separated among concat, diff, product, cosine.
-    #[arg(long, default_value = "concat,diff,product,cosine")]
-    features: String,
-    /// Imbalance handling: oversample, class_weight or none.
-    #[arg(long, default_value = "oversample")]
-    balance: String,
+    /// Pair features, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "concat,diff,product,cosine"
+    )]
+    features: Vec<Feature>,
+    /// Imbalance handling.
+    #[arg(long, value_enum, default_value = "oversample")]
+    balance: Balance,
     /// Candidate C values (inverse L2 strength), comma-separated; one value skips the inner CV.
     #[arg(long, default_value = "0.01,0.1,1")]
     c: String,
@@ -117,29 +122,8 @@ pub struct Common {
 
 impl Common {
     fn config(&self) -> Result<CvConfig> {
-        let mut features = FeatureConfig {
-            concat: false,
-            diff: false,
-            product: false,
-            cosine: false,
-        };
-        for f in self.features.split(',').map(str::trim) {
-            match f {
-                "concat" => features.concat = true,
-                "diff" => features.diff = true,
-                "product" => features.product = true,
-                "cosine" => features.cosine = true,
-                other => {
-                    bail!("--features: unknown feature `{other}` (concat, diff, product, cosine)")
-                }
-            }
-        }
-        let balance = match self.balance.as_str() {
-            "oversample" => Balance::Oversample,
-            "class_weight" => Balance::ClassWeight,
-            "none" => Balance::None,
-            other => bail!("--balance: unknown `{other}` (oversample, class_weight, none)"),
-        };
+        let features = FeatureConfig::from_parts(&self.features);
+        let balance = self.balance;
         let c_grid = self
             .c
             .split(',')
@@ -196,7 +180,7 @@ impl Common {
             let bytes = read_file(path)?;
             let name = path.display().to_string();
             let loaded = load_relationship_pairs(&bytes, &name, mode)?;
-            crate::cli::print_load_report(&loaded.report);
+            crate::common::print_load_report(&loaded.report);
             for n in &loaded.report.notes {
                 eprintln!("note: {name}: {n}");
             }
@@ -216,7 +200,7 @@ impl Common {
 fn encoder(model: &str, device: DeviceChoice) -> Result<(SentenceEncoder, String)> {
     let dir = resolve_model(model);
     let files = read_model_dir(&dir)?;
-    let enc = encoder_from_files(&dir, &files, &crate::cli::open_device(device)?.device)?;
+    let enc = encoder_from_files(&dir, &files, &crate::common::open_device(device)?.device)?;
     Ok((enc, sha256_hex(&files.weights)))
 }
 
@@ -345,8 +329,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 fn confusion_svg(r: &CvReport) -> Result<String> {
     let labels: Vec<&str> = Relation::ALL.iter().map(|r| r.name()).collect();
     let m = &r.models[0];
-    Ok(ticketsim::charts::to_svg(760, 500, |area| {
-        ticketsim::charts::confusion_matrix_chart(
+    Ok(ticketsim::eval::charts::to_svg(760, 500, |area| {
+        ticketsim::eval::charts::confusion_matrix_chart(
             area,
             &m.confusion,
             &labels,

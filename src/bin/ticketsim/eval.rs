@@ -12,11 +12,11 @@ use serde_json::json;
 use ticketsim::data::load::{LoadReport, Mode};
 use ticketsim::data::pairs::load_training_pairs;
 use ticketsim::device::DeviceChoice;
-use ticketsim::native::{load_encoder, read_file, resolve_model};
-use ticketsim::report::{
+use ticketsim::eval::report::{
     evaluate_scores, report_charts, report_html, PairEvalReport, ReportContext,
 };
-use ticketsim::train::eval::pair_cosines;
+use ticketsim::eval::similarity::pair_cosines;
+use ticketsim::native::{load_encoder, read_file, resolve_model};
 
 /// Arguments of `ticketsim eval`.
 #[derive(ClapArgs, Debug)]
@@ -85,12 +85,12 @@ pub fn run(args: EvalArgs, device: DeviceChoice) -> Result<()> {
         Mode::Skip
     };
     let loaded = load_training_pairs(&read_file(&args.data)?, &data_name, mode)?;
-    crate::cli::print_load_report(&loaded.report);
+    crate::common::print_load_report(&loaded.report);
     let pairs = loaded.records;
 
     let model_dir = resolve_model(&args.model);
     let t = Instant::now();
-    let mut enc = load_encoder(&model_dir, &crate::cli::open_device(device)?.device)?;
+    let mut enc = load_encoder(&model_dir, &crate::common::open_device(device)?.device)?;
     if let Some(n) = args.max_seq_length {
         enc.set_max_seq_length(n)?;
     }

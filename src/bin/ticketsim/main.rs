@@ -2,15 +2,25 @@
 //! on error it prints one line naming the cause and exits with status 1.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod bench;
+#[cfg(not(target_arch = "wasm32"))]
 mod classify;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+mod common;
+#[cfg(not(target_arch = "wasm32"))]
+mod embed;
+#[cfg(not(target_arch = "wasm32"))]
 mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+mod model;
 #[cfg(not(target_arch = "wasm32"))]
 mod pairs;
 #[cfg(not(target_arch = "wasm32"))]
 mod sample_data;
+#[cfg(not(target_arch = "wasm32"))]
+mod sts;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
 

@@ -2,29 +2,30 @@
 //! output folder as it is found, `training_metadata.json` rewritten after every evaluation (so a
 //! killed run still says what it did), and a JSON summary on stdout.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use ticketsim::data::load::Mode;
-use ticketsim::data::pairs::load_training_pairs;
+use ticketsim::data::pairs::{load_training_pairs, TrainPair};
 use ticketsim::device::DeviceChoice;
+use ticketsim::eval::similarity::evaluate;
 use ticketsim::model::Precision;
 use ticketsim::native::{
     encoder_from_files, load_encoder, peak_memory_bytes, read_file, read_model_dir, resolve_model,
-    save_model_dir_atomic,
+    save_files_atomic,
 };
-use ticketsim::train::eval::evaluate;
-use ticketsim::train::fit::{split_eval, EpochMetrics, Fit, FitEvent, StopReason};
-use ticketsim::train::metadata::{
-    sha256_hex, BaseModel, DataRecord, EpochRecord, TrainingMetadata,
-};
-use ticketsim::train::trainer::{validate_pairs, LossKind, TrainConfig, TrainPair};
+use ticketsim::provenance::{sha256_hex, DataRecord};
+use ticketsim::train::config::TrainConfig;
+use ticketsim::train::loss::LossKind;
+use ticketsim::train::metadata::{BaseModel, EpochRecord, StopReason, TrainingMetadata};
+use ticketsim::train::session::{select_data, Event, Host, RunInfo, Session};
+use ticketsim::train::trainer::validate_pairs;
 
 /// Arguments of `ticketsim train`. Every hyper-parameter flag overrides the config file, which
 /// overrides the defaults (the seeds' v3 recipe).
@@ -79,10 +80,10 @@ pub struct TrainArgs {
     /// Seed for the split, shuffling and dropout [default: 42].
     #[arg(long)]
     seed: Option<u64>,
-    /// cosine (CosineSimilarityLoss on labelled pairs) or mnrl (MultipleNegativesRankingLoss on the
-    /// positives) [default: cosine].
-    #[arg(long)]
-    loss: Option<String>,
+    /// cosine (CosineSimilarityLoss on labelled pairs), mnrl (MultipleNegativesRankingLoss on the
+    /// positives) or cosent (CoSENTLoss on labelled pairs) [default: cosine].
+    #[arg(long, value_enum)]
+    loss: Option<LossKind>,
     /// Evaluations without improvement before stopping; 0 never stops early [default: 3].
     #[arg(long)]
     patience: Option<usize>,
@@ -107,16 +108,9 @@ impl TrainArgs {
         set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
              warmup_steps => warmup_steps, eval_split => eval_split,
              max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience,
-             precision => precision);
+             precision => precision, loss => loss);
         if let Some(r) = self.warmup_ratio {
             cfg.warmup_ratio = Some(r);
-        }
-        if let Some(l) = &self.loss {
-            cfg.loss = match l.as_str() {
-                "cosine" => LossKind::Cosine,
-                "mnrl" => LossKind::Mnrl,
-                other => bail!("--loss: unknown loss `{other}` (cosine or mnrl)"),
-            };
         }
         cfg.validate()?;
         Ok(cfg)
@@ -141,64 +135,79 @@ fn install_interrupt_handler() {
     }
 }
 
-/// A one-line progress bar with ETA on a terminal; a line every ~5% otherwise (logs, CI).
+/// The process's clock and memory for the run driver.
+struct Native(Instant);
+
+impl Host for Native {
+    fn now_seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+    fn unix_seconds(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+    fn peak_memory_bytes(&self) -> Option<u64> {
+        peak_memory_bytes()
+    }
+}
+
+/// The progress bar: drawn in place with ETA on a terminal; on a pipe (logs, CI) indicatif draws
+/// nothing, so a line is printed every ~5% of the steps instead.
 struct Progress {
-    total: usize,
-    start: Instant,
+    bar: ProgressBar,
     tty: bool,
-    last_draw: Option<Instant>,
     last_line_step: usize,
 }
 
 impl Progress {
     fn new(total: usize) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("[{bar:30}] {msg}")
+                .expect("a valid template")
+                .progress_chars("#-"),
+        );
         Progress {
-            total,
-            start: Instant::now(),
-            tty: std::io::stderr().is_terminal(),
-            last_draw: None,
+            tty: !bar.is_hidden(),
+            bar,
             last_line_step: 0,
         }
     }
 
-    fn step(&mut self, step: usize, epoch: usize, epochs: usize, loss: f64) {
-        let elapsed = self.start.elapsed().as_secs_f64();
-        let eta = elapsed / step.max(1) as f64 * (self.total - step.min(self.total)) as f64;
+    fn step(
+        &mut self,
+        r: &ticketsim::train::trainer::StepReport,
+        epochs: usize,
+        p: &ticketsim::train::session::Progress,
+    ) {
         let line = format!(
-            "epoch {}/{epochs} step {step}/{} loss {loss:.4} {:.1} steps/min ETA {}",
-            epoch + 1,
-            self.total,
-            step as f64 / elapsed.max(1e-9) * 60.0,
-            clock(eta)
+            "epoch {}/{epochs} step {}/{} loss {:.4} {:.1} steps/min ETA {}",
+            r.epoch + 1,
+            r.step,
+            r.total_steps,
+            r.loss,
+            r.step as f64 / p.elapsed_seconds.max(1e-9) * 60.0,
+            clock(p.eta_seconds)
         );
         if self.tty {
-            if self
-                .last_draw
-                .is_some_and(|t| t.elapsed().as_millis() < 100 && step < self.total)
-            {
-                return;
-            }
-            self.last_draw = Some(Instant::now());
-            let width = 30;
-            let done = width * step / self.total.max(1);
-            eprint!(
-                "\r[{}{}] {line}\x1b[K",
-                "#".repeat(done),
-                "-".repeat(width - done)
-            );
-            let _ = std::io::stderr().flush();
-        } else if step == self.total || step >= self.last_line_step + (self.total / 20).max(1) {
-            self.last_line_step = step;
+            self.bar.set_position(r.step as u64);
+            self.bar.set_message(line);
+        } else if r.step == r.total_steps
+            || r.step >= self.last_line_step + (r.total_steps / 20).max(1)
+        {
+            self.last_line_step = r.step;
             eprintln!("{line}");
         }
     }
 
-    /// Print a message on its own line (after the bar, if one is drawn).
+    /// Print a message on its own line (above the bar, if one is drawn).
     fn say(&self, msg: &str) {
-        if self.tty && self.last_draw.is_some() {
-            eprint!("\r\x1b[K");
+        if self.tty {
+            self.bar.println(msg);
+        } else {
+            eprintln!("{msg}");
         }
-        eprintln!("{msg}");
     }
 }
 
@@ -212,12 +221,13 @@ fn clock(secs: f64) -> String {
 fn load_pairs(path: &Path, mode: Mode) -> Result<(Vec<u8>, Vec<TrainPair>, usize)> {
     let bytes = read_file(path)?;
     let loaded = load_training_pairs(&bytes, &path.display().to_string(), mode)?;
-    crate::cli::print_load_report(&loaded.report);
+    crate::common::print_load_report(&loaded.report);
     let skipped = loaded.report.skipped_total();
     Ok((bytes, loaded.records, skipped))
 }
 
-fn metrics_line(m: &EpochMetrics) -> String {
+fn metrics_line(r: &EpochRecord) -> String {
+    let m = &r.metrics;
     let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
     format!(
         "epoch {} eval: spearman {} pearson {}{} (train loss {})",
@@ -231,9 +241,18 @@ fn metrics_line(m: &EpochMetrics) -> String {
     )
 }
 
+/// Write `training_metadata.json` into `out` through a temporary name and a rename.
+fn write_metadata(out: &Path, meta: &TrainingMetadata) -> Result<()> {
+    let path = out.join("training_metadata.json");
+    let tmp = out.join(".training_metadata.json.partial");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(meta)?)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
 /// Run `ticketsim train`.
 pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
-    let t_total = Instant::now();
+    let host = Native(Instant::now());
     let cfg = args.config()?;
     let data_name = args.data.display().to_string();
     let mode = if args.strict {
@@ -244,39 +263,35 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     let (data_bytes, all, data_skipped) = load_pairs(&args.data, mode)?;
     // Data errors before the (slower) model load, with record numbers of the whole file.
     validate_pairs(&all, &cfg, &data_name)?;
-    let (train, eval, eval_record) = match &args.eval_data {
-        Some(p) => {
-            let (bytes, eval, skipped) = load_pairs(p, mode)?;
-            let rec = DataRecord::new(
-                "eval",
-                &p.display().to_string(),
-                &bytes,
-                eval.len(),
-                eval.len(),
-            )
-            .with_skipped(skipped);
-            (all.clone(), eval, rec)
+    let eval_file = match &args.eval_data {
+        Some(p) => Some((p.display().to_string(), load_pairs(p, mode)?)),
+        None => None,
+    };
+    let all_len = all.len();
+    let (train, eval) = select_data(
+        all,
+        eval_file.as_ref().map(|(_, (_, pairs, _))| pairs.clone()),
+        &cfg,
+        0,
+        &data_name,
+    )?;
+    let eval_record = match &eval_file {
+        Some((name, (bytes, pairs, skipped))) => {
+            DataRecord::new("eval", name, bytes, pairs.len(), pairs.len()).with_skipped(*skipped)
         }
-        None => {
-            let (train, eval) = split_eval(&all, cfg.eval_split, cfg.seed, &data_name)?;
-            let rec = DataRecord::new("eval", &data_name, &data_bytes, all.len(), eval.len())
-                .with_skipped(data_skipped);
-            (train, eval, rec)
-        }
+        None => DataRecord::new("eval", &data_name, &data_bytes, all_len, eval.len())
+            .with_skipped(data_skipped),
     };
     let test = match &args.test_data {
-        Some(p) => {
-            let (bytes, pairs, skipped) = load_pairs(p, mode)?;
-            Some((p.display().to_string(), (bytes, pairs), skipped))
-        }
+        Some(p) => Some((p.display().to_string(), load_pairs(p, mode)?)),
         None => None,
     };
     let mut data = vec![
-        DataRecord::new("train", &data_name, &data_bytes, all.len(), train.len())
+        DataRecord::new("train", &data_name, &data_bytes, all_len, train.len())
             .with_skipped(data_skipped),
         eval_record,
     ];
-    if let Some((name, (bytes, pairs), skipped)) = &test {
+    if let Some((name, (bytes, pairs, skipped))) = &test {
         data.push(
             DataRecord::new("test", name, bytes, pairs.len(), pairs.len()).with_skipped(*skipped),
         );
@@ -304,14 +319,14 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     }
 
     let model_dir = resolve_model(&args.model);
-    let dev = crate::cli::open_device(device)?;
+    let dev = crate::common::open_device(device)?;
     let t = Instant::now();
     let files = read_model_dir(&model_dir)?;
     let weights_sha256 = sha256_hex(&files.weights);
     let mut enc = encoder_from_files(&model_dir, &files, &dev.device)?;
     drop(files);
     enc.set_max_seq_length(cfg.max_seq_length)?;
-    let base = BaseModel {
+    let base_model = BaseModel {
         source: args.model.clone(),
         weights_sha256,
         info: enc.info(),
@@ -324,87 +339,64 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         train.len(),
         eval.len(),
         test.as_ref()
-            .map_or(String::new(), |(_, (_, p), _)| format!(
+            .map_or(String::new(), |(_, (_, p, _))| format!(
                 " / {} test pairs",
                 p.len()
             ))
     );
     let test_before = match &test {
-        Some((_, (_, pairs), _)) => Some(evaluate(&enc, pairs)?),
+        Some((_, (_, pairs, _))) => Some(evaluate(&enc, pairs)?),
         None => None,
     };
 
-    let mut fit = Fit::new(&enc, &train, eval, cfg.clone(), &data_name)?;
+    let mut platform = ticketsim::provenance::platform(threads());
+    platform.insert("device".into(), dev.label.clone());
+    let info = RunInfo {
+        platform,
+        base_model,
+        data,
+        started: 0.0,
+    };
+    ticketsim::device::reset_peak_memory(&dev.device);
+    let interrupted = || INTERRUPTS.load(Ordering::SeqCst) > 0;
+    let mut run = Session::new(
+        &enc,
+        &train,
+        eval,
+        cfg.clone(),
+        &data_name,
+        info,
+        &host,
+        interrupted,
+    )?;
     // Only a run that has passed every check creates the output folder.
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     install_interrupt_handler();
-    let total_steps = fit.trainer().total_steps();
-    let mut progress = Progress::new(total_steps);
-    let mut records: Vec<EpochRecord> = Vec::new();
-    let mut train_seconds = 0.0;
-    let mut epoch_train = 0.0;
-    let mut platform = TrainingMetadata::platform(threads());
-    platform.insert("device".into(), dev.label.clone());
-    ticketsim::device::reset_peak_memory(&dev.device);
-    let write_metadata = |records: &[EpochRecord], fit: &Fit, reason: StopReason| -> Result<()> {
-        let meta = TrainingMetadata {
-            ticketsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            dependencies: ticketsim::train::metadata::dependency_versions(),
-            platform: platform.clone(),
-            base_model: base.clone(),
-            config: cfg.clone(),
-            data: data.clone(),
-            epochs: records.to_vec(),
-            best_epoch: fit.best().map(|b| b.epoch),
-            steps: fit.trainer().steps_done(),
-            stop_reason: reason,
-            total_seconds: t_total.elapsed().as_secs_f64(),
-            peak_memory_bytes: peak_memory_bytes(),
-            finished_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        };
-        let path = out.join("training_metadata.json");
-        let tmp = out.join(".training_metadata.json.partial");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&meta)?)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .with_context(|| format!("{}: cannot write", path.display()))
-    };
-    while !fit.finished() {
-        if INTERRUPTS.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        let t_event = Instant::now();
-        match fit.advance()? {
-            FitEvent::Step(r) => {
-                epoch_train += t_event.elapsed().as_secs_f64();
-                progress.step(r.step, r.epoch, cfg.epochs, r.loss);
-            }
-            FitEvent::Evaluated { metrics, improved } => {
-                let eval_seconds = t_event.elapsed().as_secs_f64();
+    let mut progress = Progress::new(run.trainer().total_steps());
+    while let Some(event) = run.advance()? {
+        match event {
+            Event::Step {
+                report,
+                progress: p,
+            } => progress.step(&report, cfg.epochs, &p),
+            Event::Evaluated { record, improved } => {
                 progress.say(&format!(
                     "{}{}",
-                    metrics_line(&metrics),
+                    metrics_line(&record),
                     if improved { " *best" } else { "" }
                 ));
                 if improved {
-                    save_model_dir_atomic(&enc, out)?;
+                    let files = run
+                        .best_checkpoint()
+                        .expect("an improvement keeps its files");
+                    save_files_atomic(files, out)?;
                 }
-                train_seconds += epoch_train;
-                records.push(EpochRecord {
-                    metrics,
-                    train_seconds: std::mem::take(&mut epoch_train),
-                    eval_seconds,
-                });
-                write_metadata(&records, &fit, fit.stop_reason())?;
+                write_metadata(out, &run.metadata())?;
             }
         }
     }
-    let reason = if INTERRUPTS.load(Ordering::SeqCst) > 0 && !fit.finished() {
-        StopReason::Interrupted
-    } else {
-        fit.stop_reason()
-    };
+    progress.bar.finish_and_clear();
+    let reason = run.stop_reason();
     if reason == StopReason::EarlyStopping {
         progress.say(&format!(
             "early stopping: no improvement in {} evaluations",
@@ -413,40 +405,33 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     }
     // The test figure is measured on the model as saved, reloaded from disk: what a user gets.
     let test_after = match &test {
-        Some((_, (_, pairs), _)) => {
+        Some((_, (_, pairs, _))) => {
             let saved = load_encoder(out, &dev.device)?;
             Some(evaluate(&saved, pairs)?)
         }
         None => None,
     };
-    write_metadata(&records, &fit, reason)?;
-    let best = fit.best().cloned();
-    let steps = fit.trainer().steps_done();
-    let pairs_per_second = if train_seconds > 0.0 {
-        // Steps × batch size overstates the last partial batch; count the pairs each epoch holds.
-        let epochs_done = steps as f64 / (total_steps as f64 / cfg.epochs as f64);
-        fit.trainer().pairs() as f64 * epochs_done / train_seconds
-    } else {
-        0.0
-    };
+    let meta = run.metadata();
+    write_metadata(out, &meta)?;
+    let best = run.best();
     let summary = json!({
         "output": out,
         "stop_reason": reason,
-        "best_epoch": best.as_ref().map(|b| b.epoch),
-        "best_eval": best.as_ref().map(|b| &b.eval),
-        "epochs": records.iter().map(|r| json!({
+        "best_epoch": best.map(|b| b.metrics.epoch),
+        "best_eval": best.map(|b| &b.metrics.eval),
+        "epochs": run.history().iter().map(|r| json!({
             "epoch": r.metrics.epoch, "spearman": r.metrics.eval.spearman,
             "pearson": r.metrics.eval.pearson, "roc_auc": r.metrics.eval.roc_auc,
             "train_loss": r.metrics.train_loss, "train_seconds": r.train_seconds,
         })).collect::<Vec<_>>(),
-        "steps": steps,
+        "steps": run.trainer().steps_done(),
         "train_pairs": train.len(),
-        "eval_pairs": fit.eval_pairs().len(),
-        "train_seconds": train_seconds,
-        "pairs_per_second": pairs_per_second,
+        "eval_pairs": run.eval_pairs().len(),
+        "train_seconds": run.train_seconds(),
+        "pairs_per_second": run.pairs_per_second(),
         "test_before": test_before,
         "test_after": test_after,
-        "seconds": t_total.elapsed().as_secs_f64(),
+        "seconds": meta.total_seconds,
         "config": cfg,
     });
     println!("{summary}");

@@ -19,9 +19,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
+use super::metrics::ThresholdMetrics;
+use super::similarity::EvalMetrics;
 use crate::error::{Error, Result};
-use crate::metrics::ThresholdMetrics;
-use crate::train::fit::EpochMetrics;
 
 /// The smallest drawing area (pixels) a chart accepts; below this the axes and labels cannot be laid
 /// out without overlapping.
@@ -524,7 +524,7 @@ pub fn similarity_histogram<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One model's ROC curve for [`roc_chart`]: rates from [`crate::metrics::roc_curve`].
+/// One model's ROC curve for [`roc_chart`]: rates from [`crate::eval::metrics::roc_curve`].
 #[derive(Clone, Copy, Debug)]
 pub struct RocSeries<'a> {
     /// Legend name, e.g. "base" or "fine-tuned".
@@ -610,7 +610,7 @@ pub fn roc_chart<DB: DrawingBackend>(
 }
 
 /// One model's precision–recall curve for [`pr_chart`], from
-/// [`crate::metrics::precision_recall_curve`].
+/// [`crate::eval::metrics::precision_recall_curve`].
 #[derive(Clone, Copy, Debug)]
 pub struct PrSeries<'a> {
     /// Legend name.
@@ -726,7 +726,7 @@ fn pr_steps(recall: &[f64], precision: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// Precision, recall and F1 against the threshold (flag a pair when its score ≥ the threshold),
-/// from [`crate::metrics::at_threshold`] on a grid, with a marker at `best` (the best-F1 threshold)
+/// from [`crate::eval::metrics::at_threshold`] on a grid, with a marker at `best` (the best-F1 threshold)
 /// and an optional second line at a `chosen` threshold.
 pub fn threshold_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -1106,14 +1106,14 @@ pub fn loss_chart<DB: DrawingBackend>(
 /// checkpoint), Pearson, and ROC-AUC when the eval labels are binary. Undefined values are gaps.
 pub fn epoch_metrics_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    epochs: &[EpochMetrics],
+    epochs: &[(usize, &EvalMetrics)],
     title: &str,
 ) -> Result<()> {
-    type Get = fn(&EpochMetrics) -> Option<f64>;
+    type Get = fn(&EvalMetrics) -> Option<f64>;
     let metrics: [(&str, Get, RGBColor); 3] = [
-        ("Spearman", |m| m.eval.spearman, PALETTE[0]),
-        ("Pearson", |m| m.eval.pearson, PALETTE[1]),
-        ("ROC-AUC", |m| m.eval.roc_auc, PALETTE[2]),
+        ("Spearman", |m| m.spearman, PALETTE[0]),
+        ("Pearson", |m| m.pearson, PALETTE[1]),
+        ("ROC-AUC", |m| m.roc_auc, PALETTE[2]),
     ];
     type Line<'n> = (&'n str, Vec<(f64, f64)>, RGBColor);
     let present: Vec<Line> = metrics
@@ -1121,10 +1121,8 @@ pub fn epoch_metrics_chart<DB: DrawingBackend>(
         .map(|&(name, get, colour)| {
             let pts = epochs
                 .iter()
-                .filter_map(|m| {
-                    get(m)
-                        .filter(|v| v.is_finite())
-                        .map(|v| (m.epoch as f64, v))
+                .filter_map(|&(epoch, m)| {
+                    get(m).filter(|v| v.is_finite()).map(|v| (epoch as f64, v))
                 })
                 .collect::<Vec<_>>();
             (name, pts, colour)
@@ -1139,7 +1137,12 @@ pub fn epoch_metrics_chart<DB: DrawingBackend>(
         .map(|(name, _, colour)| item(*name, Swatch::Line(*colour, 3)))
         .collect();
     let (plot, l) = frame(area, title, &legend)?;
-    let last = epochs.iter().map(|m| m.epoch).max().unwrap_or(0).max(1) as f64;
+    let last = epochs
+        .iter()
+        .map(|&(epoch, _)| epoch)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let (y0, y1) = padded(
         present
             .iter()
@@ -1185,8 +1188,9 @@ pub fn to_svg(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{at_threshold, best_f1_threshold, precision_recall_curve, roc_curve};
-    use crate::train::eval::EvalMetrics;
+    use crate::eval::metrics::{
+        at_threshold, best_f1_threshold, precision_recall_curve, roc_curve,
+    };
 
     /// The sklearn example of the metrics tests: 4 positives, 6 negatives.
     const SCORES: [f64; 10] = [0.9, 0.8, 0.8, 0.3, 0.5, 0.5, 0.1, 0.7, 0.65, 0.2];
@@ -1383,7 +1387,7 @@ mod tests {
         // The area under the steps is the average precision.
         let steps = pr_steps(&c.recall, &c.precision);
         let area: f64 = steps.windows(2).map(|w| (w[0].0 - w[1].0) * w[0].1).sum();
-        assert!((area - crate::metrics::average_precision(&SCORES, &IS_POS)).abs() < 1e-12);
+        assert!((area - crate::eval::metrics::average_precision(&SCORES, &IS_POS)).abs() < 1e-12);
 
         let none = precision_recall_curve(&[0.1, 0.2], &[false, false]);
         let s = svg(|a| {
@@ -1497,33 +1501,31 @@ mod tests {
         let s = svg(|a| loss_chart(a, &[(1, 0.2)], "Loss"));
         assert!(s.contains("<circle"), "a single step is drawn as a point");
 
-        let epoch = |e: usize, sp: Option<f64>, auc: Option<f64>| EpochMetrics {
-            epoch: e,
-            step: 10 * e,
-            train_loss: (e > 0).then_some(0.1),
-            eval: EvalMetrics {
-                pairs: 20,
-                pearson: sp.map(|v| v - 0.05),
-                spearman: sp,
-                roc_auc: auc,
-                mean_cosine: 0.5,
-            },
+        let metrics = |sp: Option<f64>, auc: Option<f64>| EvalMetrics {
+            pairs: 20,
+            pearson: sp.map(|v| v - 0.05),
+            spearman: sp,
+            roc_auc: auc,
+            mean_cosine: 0.5,
         };
         let epochs = [
-            epoch(0, Some(0.61), None),
-            epoch(1, Some(0.66), None),
-            epoch(2, Some(0.64), None),
+            metrics(Some(0.61), None),
+            metrics(Some(0.66), None),
+            metrics(Some(0.64), None),
         ];
+        let epochs: Vec<(usize, &EvalMetrics)> = epochs.iter().enumerate().collect();
         let s = svg(|a| epoch_metrics_chart(a, &epochs, "Eval"));
         assert!(has_text(&s, "Spearman") && has_text(&s, "Pearson"));
         assert!(!has_text(&s, "ROC-AUC"), "no AUC was measured");
         assert!(has_text(&s, "epoch (0 = before training)"));
         // Whole epochs only on the axis.
         assert!(has_text(&s, "2") && !has_text(&s, "0.5"));
-        let with_auc = [epoch(0, Some(0.6), Some(0.9)), epoch(1, None, Some(0.95))];
+        let (m0, m1) = (metrics(Some(0.6), Some(0.9)), metrics(None, Some(0.95)));
+        let with_auc = [(0, &m0), (1, &m1)];
         let s = svg(|a| epoch_metrics_chart(a, &with_auc, "Eval"));
         assert!(has_text(&s, "ROC-AUC"));
-        let s = svg(|a| epoch_metrics_chart(a, &[epoch(0, None, None)], "Eval"));
+        let empty = metrics(None, None);
+        let s = svg(|a| epoch_metrics_chart(a, &[(0, &empty)], "Eval"));
         assert!(has_text(&s, "No evaluations yet."));
     }
 

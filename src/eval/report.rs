@@ -8,12 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::charts::{self, PrSeries, RocSeries, ScoreHistogram};
+use super::charts::{self, PrSeries, RocSeries, ScoreHistogram};
+use super::metrics::{self, ThresholdMetrics};
+use crate::data::pairs::is_positive;
 use crate::error::{Error, Result};
-use crate::metrics::{self, ThresholdMetrics};
 
-/// Labels at or above this count as positives (similar pairs).
-pub const POSITIVE_LABEL_MIN: f64 = 0.5;
+pub use crate::data::pairs::POSITIVE_LABEL_MIN;
 
 /// Size in pixels of each chart of the report.
 pub const CHART_SIZE: (u32, u32) = (760, 500);
@@ -170,7 +170,7 @@ pub fn evaluate_scores(
         )));
     }
     let gold: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
-    let positive: Vec<bool> = gold.iter().map(|&l| l >= POSITIVE_LABEL_MIN).collect();
+    let positive: Vec<bool> = gold.iter().map(|&l| is_positive(l)).collect();
     let positives = positive.iter().filter(|&&p| p).count();
     let negatives = positive.len() - positives;
     let both = positives > 0 && negatives > 0;

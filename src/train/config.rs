@@ -1,0 +1,142 @@
+//! The run configuration: every hyper-parameter of a fine-tuning run with the seeds' v3 recipe as
+//! defaults, read from JSON or TOML, checked before any work. Saved into `training_metadata.json`
+//! next to the model it produced.
+//!
+//! Imports: the loss choice ([`super::loss`]), the model's number format, the data layer's UTF-8
+//! decoding and the crate's error type.
+
+use serde::{Deserialize, Serialize};
+
+use super::loss::LossKind;
+use crate::error::{Error, Result};
+use crate::model::Precision;
+
+/// Training hyper-parameters; the defaults are the seeds' v3 recipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training pairs.
+    pub epochs: usize,
+    /// Pairs per optimiser step.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Linear warmup steps (then linear decay to 0).
+    pub warmup_steps: usize,
+    /// Warmup as a share of all steps; when set it replaces `warmup_steps`.
+    pub warmup_ratio: Option<f64>,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f64,
+    /// AdamW weight decay (not applied to biases and LayerNorm weights).
+    pub weight_decay: f64,
+    /// Seed for shuffling and dropout.
+    pub seed: u64,
+    /// Loss function.
+    pub loss: LossKind,
+    /// Similarity scale of the losses that have one (MNRL, CoSENT).
+    pub mnrl_scale: f64,
+    /// Share of the training file held out for evaluation when no separate eval file is given
+    /// (see [`super::session::select_data`]).
+    pub eval_split: f64,
+    /// Truncation length in tokens (sentence-transformers' `max_seq_length`).
+    pub max_seq_length: usize,
+    /// Stop after this many evaluations without a better primary metric (0: never stop early).
+    pub early_stopping_patience: usize,
+    /// Number format of the matrix products in training steps (autocast with f32 master
+    /// weights); evaluation always runs in f32.
+    pub precision: Precision,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 12,
+            batch_size: 32,
+            learning_rate: 2e-5,
+            warmup_steps: 100,
+            warmup_ratio: None,
+            max_grad_norm: 1.0,
+            weight_decay: 0.01,
+            seed: 42,
+            loss: LossKind::Cosine,
+            mnrl_scale: 20.0,
+            eval_split: 0.2,
+            max_seq_length: 256,
+            early_stopping_patience: 3,
+            precision: Precision::F32,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Read a config file: JSON when it starts with `{`, TOML otherwise. Absent keys keep their
+    /// defaults; an unknown key is an error naming it (a typo must not silently train with a default).
+    pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Self> {
+        let text = crate::data::decode_utf8(bytes, file)?;
+        let text = text.trim_start_matches('\u{feff}');
+        let cfg: TrainConfig = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| {
+                Error::data(file, format!("line {}", e.line()), "config", e.to_string())
+            })?
+        } else {
+            toml::from_str(text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| text[..s.start].matches('\n').count() + 1)
+                    .unwrap_or(1);
+                Error::data(
+                    file,
+                    format!("line {line}"),
+                    "config",
+                    e.message().to_string(),
+                )
+            })?
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Check the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad("epochs and batch_size must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!(
+                "learning rate must be positive, got {}",
+                self.learning_rate
+            ));
+        }
+        if let Some(r) = self.warmup_ratio {
+            if !(0.0..=1.0).contains(&r) {
+                return bad(format!("warmup_ratio must be in [0, 1], got {r}"));
+            }
+        }
+        if !(self.eval_split > 0.0 && self.eval_split < 1.0) {
+            return bad(format!(
+                "eval_split must be between 0 and 1 (exclusive), got {}",
+                self.eval_split
+            ));
+        }
+        if self.max_seq_length < 2 {
+            return bad(format!(
+                "max_seq_length must be at least 2, got {}",
+                self.max_seq_length
+            ));
+        }
+        if !(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0 && self.weight_decay >= 0.0)
+        {
+            return bad("max_grad_norm must be positive and weight_decay non-negative".into());
+        }
+        let loss = self.loss.build(self.mnrl_scale);
+        if self.batch_size < loss.min_batch() {
+            return bad(format!(
+                "{} needs batch_size ≥ {} (it compares the pairs of a batch)",
+                loss.name(),
+                loss.min_batch()
+            ));
+        }
+        Ok(())
+    }
+}
