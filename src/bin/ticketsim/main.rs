@@ -10,8 +10,6 @@ mod eval;
 #[cfg(not(target_arch = "wasm32"))]
 mod pairs;
 #[cfg(not(target_arch = "wasm32"))]
-mod sample_data;
-#[cfg(not(target_arch = "wasm32"))]
 mod train;
 
 #[cfg(not(target_arch = "wasm32"))]
