@@ -32,13 +32,15 @@ web-model: ## copy the default model into www/models/minilm for Trunk to bundle
 	scripts/fetch-model.sh minilm "$(MODELS)"
 	for f in $(WEB_MODEL_FILES); do mkdir -p "www/models/minilm/$$(dirname $$f)"; cp -u "$(MODELS)/minilm/$$f" "www/models/minilm/$$f"; done
 
-lint: ## rustfmt check, clippy (native and wasm32) with warnings as errors
+lint: ## rustfmt check, clippy (native and wasm32, and the native-only xtask) with warnings as errors
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --release -p xtask --all-targets -- -D warnings
 
-test-native: ## unit + integration tests (real models against shared/reference)
+test-native: ## unit + integration tests (real models against shared/reference); xtask (sample data) tests
 	cargo test --release
+	cargo test --release -p xtask
 
 test-wasm: ## in-browser tests in headless Chromium (encoder parity in wasm)
 	scripts/test-wasm.sh

@@ -29,6 +29,26 @@ use super::load::{Collector, Loaded, Mode, SkipReason};
 use super::records::{self, as_text, kind, lookup, Raw};
 use crate::error::{Error, Result};
 
+/// The canonical incident export header, in order: the column names `ticketsim` writes for
+/// incidents (the sample set `data/incidents.csv`, from `cargo run --release -p xtask --
+/// sample-data`) and, for each field the loader reads, its first accepted name (`number` is
+/// `ID_FIELDS[0]`, and so on for the other `*_FIELDS`). `opened_at` and `priority` are for people;
+/// the loader ignores them.
+pub const INCIDENT_COLUMNS: [&str; 12] = [
+    "number",
+    "opened_at",
+    "short_description",
+    "description",
+    "category",
+    "subcategory",
+    "assignment_group",
+    "priority",
+    "resolution",
+    "duplicate_of",
+    "caused_by",
+    "related_to",
+];
+
 /// Accepted names of each incident field, in [`Incident`] field order.
 pub const ID_FIELDS: [&str; 7] = [
     "number",

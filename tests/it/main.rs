@@ -9,7 +9,6 @@ mod eval_cli;
 mod gradients;
 mod pairs_cli;
 mod parity;
-mod sample_data;
 mod train_cli;
 mod train_step;
 

@@ -59,9 +59,6 @@ enum Command {
     },
     /// Generate training and relationship pairs from an incident export.
     Pairs(crate::pairs::PairsArgs),
-    /// Write the synthetic ITSM sample data set (the files in data/) from its seed.
-    #[command(hide = true)]
-    SampleData(crate::sample_data::SampleDataArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -194,7 +191,6 @@ pub fn run() -> Result<()> {
         Command::Eval(args) => crate::eval::run(args, device),
         Command::Pairs(args) => crate::pairs::run(args),
         Command::Classify { what } => crate::classify::run(what, device),
-        Command::SampleData(args) => crate::sample_data::run(args),
         Command::Bench {
             what: Bench::Workload { model, sts },
         } => crate::bench::workload(&model, &sts, device),

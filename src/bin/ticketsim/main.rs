@@ -18,8 +18,6 @@ mod model;
 #[cfg(not(target_arch = "wasm32"))]
 mod pairs;
 #[cfg(not(target_arch = "wasm32"))]
-mod sample_data;
-#[cfg(not(target_arch = "wasm32"))]
 mod sts;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;

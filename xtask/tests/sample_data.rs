@@ -1,43 +1,50 @@
-//! `ticketsim sample-data`: the committed data/incidents.csv is exactly what the generator writes
-//! for its seed, and the set has what the pair generator and 5-fold cross-validation need.
+//! `xtask sample-data`: the committed data/incidents.csv is exactly what the generator writes for
+//! its seed, and the set has what the pair generator and 5-fold cross-validation need.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::{cli, cli_json, temp_dir};
+use ticketsim::data::incidents::INCIDENT_COLUMNS;
 
-const COLUMNS: [&str; 12] = [
-    "number",
-    "opened_at",
-    "short_description",
-    "description",
-    "category",
-    "subcategory",
-    "assignment_group",
-    "priority",
-    "resolution",
-    "duplicate_of",
-    "caused_by",
-    "related_to",
-];
+/// A fresh empty temporary folder for one test.
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xtask-it-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
 
-/// Run `sample-data --out <tag dir>` with extra arguments; returns the CSV bytes and the summary.
+/// Run `xtask sample-data --out <tag dir>` with extra arguments, assert that it succeeded (showing
+/// its stderr if not); returns the CSV bytes and the summary it printed.
 fn generate(tag: &str, extra: &[&str]) -> (Vec<u8>, serde_json::Value) {
     let dir = temp_dir(tag);
-    let summary = cli_json(cli().arg("sample-data").arg("--out").arg(&dir).args(extra));
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("sample-data")
+        .arg("--out")
+        .arg(&dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = serde_json::from_slice(&out.stdout).unwrap();
     let bytes = std::fs::read(dir.join("incidents.csv")).unwrap();
     (bytes, summary)
 }
 
 fn committed() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/incidents.csv")
 }
 
 /// Rows as column → value maps, in file order.
 fn parse(bytes: &[u8]) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_reader(bytes);
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, COLUMNS);
+    assert_eq!(header, INCIDENT_COLUMNS);
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
@@ -61,7 +68,7 @@ fn committed_sample_data_matches_the_generator() {
     // Byte for byte: data and generator never drift (regenerate with the command in data/README.md).
     assert!(
         bytes == on_disk,
-        "data/incidents.csv differs from `ticketsim sample-data --out data` (seed 42)"
+        "data/incidents.csv differs from `cargo run --release -p xtask -- sample-data --out data` (seed 42)"
     );
     assert_eq!(summary["incidents"], 400);
     assert_eq!(summary["seed"], 42);
