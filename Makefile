@@ -37,6 +37,7 @@ lint: ## rustfmt check, clippy (native and wasm32, and the native-only xtask) wi
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --release -p xtask --all-targets -- -D warnings
+	python3 scripts/module-graph.py
 
 test-native: ## unit + integration tests (real models against shared/reference); xtask (sample data) tests
 	cargo test --release
