@@ -158,10 +158,13 @@ fn classify_refuses_bad_options_and_data() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         fails_with(&a, needle);
     };
-    run(with(&["--balance", "smote"]), "--balance: unknown `smote`");
+    run(
+        with(&["--balance", "smote"]),
+        "invalid value 'smote' for '--balance <BALANCE>'",
+    );
     run(
         with(&["--features", "concat,cos"]),
-        "--features: unknown feature `cos`",
+        "invalid value 'cos' for '--features <FEATURES>'",
     );
     run(with(&["--c", "0,1"]), "--c: every value must be positive");
     run(

@@ -104,7 +104,11 @@ fn bad_training_data_is_refused_with_one_line() {
         &["--eval-data", &empty_eval],
         "empty.json: record 0: pairs: no pairs",
     );
-    run(&few, &["--loss", "triplet"], "unknown loss `triplet`");
+    run(
+        &few,
+        &["--loss", "triplet"],
+        "invalid value 'triplet' for '--loss <LOSS>' [possible values: cosine, mnrl, cosent]",
+    );
     run(
         &few,
         &["--eval-split", "1.5"],

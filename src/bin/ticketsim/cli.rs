@@ -170,7 +170,22 @@ enum ModelCmd {
 
 /// Parse arguments and run the command.
 pub fn run() -> Result<()> {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        // A bad value of an option (`--loss triplet`) is a one-line error with exit status 1, like
+        // every other refused input; help, version and usage errors stay clap's.
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidValue => {
+            let text = e.render().to_string();
+            let line = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            anyhow::bail!("{}", line.trim_start_matches("error: "))
+        }
+        Err(e) => e.exit(),
+    };
     // Whole batches (inference) and batch shards (training) run on parallel threads with
     // single-threaded kernels (see parallel.rs); this must be chosen before any thread exists.
     ticketsim::parallel::use_batch_parallelism();
