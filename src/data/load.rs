@@ -233,3 +233,21 @@ impl<T, K: std::hash::Hash + Eq> Collector<T, K> {
         })
     }
 }
+
+/// `s` as an owned text, or an [`SkipReason::EmptyText`] error naming `file`, `loc` and `field` when
+/// it is blank — the empty-text check of every loader.
+pub(crate) fn non_empty(
+    s: &str,
+    file: &str,
+    loc: &str,
+    field: &str,
+) -> std::result::Result<String, (SkipReason, Error)> {
+    if s.trim().is_empty() {
+        Err((
+            SkipReason::EmptyText,
+            Error::data(file, loc, field, "empty text"),
+        ))
+    } else {
+        Ok(s.to_string())
+    }
+}

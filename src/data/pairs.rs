@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use super::load::{Collector, Loaded, Mode, SkipReason};
+use super::load::{non_empty, Collector, Loaded, Mode, SkipReason};
 use super::records::{self, kind, lookup, Raw};
 use super::sts;
 use crate::error::{Error, Result};
@@ -297,17 +297,6 @@ pub(crate) fn text(
             field,
             format!("expected a string, found {}", kind(other)),
         )),
-    }
-}
-
-fn non_empty(s: &str, file: &str, loc: &str, field: &str) -> std::result::Result<String, Bad> {
-    if s.trim().is_empty() {
-        Err((
-            SkipReason::EmptyText,
-            Error::data(file, loc, field, "empty text"),
-        ))
-    } else {
-        Ok(s.to_string())
     }
 }
 

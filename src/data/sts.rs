@@ -7,7 +7,7 @@
 //! skip / strict report, or strictly for a whole benchmark file). Imports only [`super::load`]'s
 //! skip reasons and the crate's error type.
 
-use super::load::SkipReason;
+use super::load::{non_empty, SkipReason};
 use crate::error::Error;
 
 /// One STS line: the two sentences and the 0–5 gold score.
@@ -110,19 +110,9 @@ pub(crate) fn parse_line(
             Error::data(file, loc, field, format!("{score} is outside [0, 5]")),
         ));
     }
-    let text = |s: &str, field: &str| {
-        if s.trim().is_empty() {
-            Err((
-                SkipReason::EmptyText,
-                Error::data(file, loc, field, "empty text"),
-            ))
-        } else {
-            Ok(s.to_string())
-        }
-    };
     Ok(StsLine {
-        a: text(f[5], "sentence1 (column 6)")?,
-        b: text(f[6], "sentence2 (column 7)")?,
+        a: non_empty(f[5], file, loc, "sentence1 (column 6)")?,
+        b: non_empty(f[6], file, loc, "sentence2 (column 7)")?,
         score,
     })
 }
