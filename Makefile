@@ -32,11 +32,14 @@ web-model: ## copy the default model into www/models/minilm for Trunk to bundle
 	scripts/fetch-model.sh minilm "$(MODELS)"
 	for f in $(WEB_MODEL_FILES); do mkdir -p "www/models/minilm/$$(dirname $$f)"; cp -u "$(MODELS)/minilm/$$f" "www/models/minilm/$$f"; done
 
-lint: ## rustfmt check, clippy (native and wasm32, and the native-only xtask) with warnings as errors
+lint: ## rustfmt, clippy and rustdoc (native, wasm32, xtask) with warnings as errors; no import cycles
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --release -p xtask --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps
+	RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --target wasm32-unknown-unknown
+	RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p xtask
 	python3 scripts/module-graph.py
 
 test-native: ## unit + integration tests (real models against shared/reference); xtask (sample data) tests

@@ -5,7 +5,7 @@
 //! on 2 cores showed ~27% of the time spent spinning at barriers and only 42% in GEMM. Running whole
 //! batches on separate threads, each with single-threaded kernels, removes the synchronisation.
 //!
-//! The process chooses one mode at start-up: [`use_batch_parallelism`] sets candle's intra-op thread
+//! The process chooses one mode at start-up: `use_batch_parallelism` (native only) sets candle's intra-op thread
 //! count to 1 (the CLI does this), after which [`map`] spreads batches over all cores. Without it,
 //! [`map`] runs sequentially and candle parallelises each op, as before. In wasm there is one thread.
 

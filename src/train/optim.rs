@@ -8,7 +8,7 @@
 //! * `get_linear_schedule_with_warmup`: linear rise over the warmup steps, then linear decay to 0.
 //!
 //! candle-nn's `AdamW` applies one weight decay to every variable, hence this implementation. On
-//! the CPU the update is one fused in-place pass per parameter ([`FusedAdamW`]): written with tensor
+//! the CPU the update is one fused in-place pass per parameter (`adamw_span`): written with tensor
 //! ops it allocated a dozen parameter-sized temporaries per tensor per step (a quarter of a training
 //! step went to page faults and memsets), and gradient clipping is folded into the same pass.
 

@@ -101,7 +101,7 @@ pub struct Problem {
     pub formal: Vec<String>,
     /// What a user writes in the description.
     pub body: Vec<String>,
-    /// Third-person clauses for service-desk notes ("reports that <symptom>").
+    /// Third-person clauses for service-desk notes ("reports that `<symptom>`").
     pub symptoms: Vec<String>,
     /// What first-line support checked, one sentence each.
     pub checks: Vec<String>,
