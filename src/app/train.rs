@@ -12,10 +12,10 @@ use crate::data::detect::Dataset;
 use crate::data::pairs::TrainPair;
 use crate::protocol::Request;
 use crate::provenance::DataRecord;
+use crate::train::config::validate_pairs;
 use crate::train::config::TrainConfig;
 use crate::train::metadata::StopReason;
 use crate::train::session::select_data;
-use crate::train::trainer::validate_pairs;
 
 /// What the user chose in the form.
 #[derive(Clone, Debug, PartialEq)]

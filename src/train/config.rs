@@ -1,13 +1,14 @@
 //! The run configuration: every hyper-parameter of a fine-tuning run with the seeds' v3 recipe as
-//! defaults, read from JSON or TOML, checked before any work. Saved into `training_metadata.json`
-//! next to the model it produced.
+//! defaults, read from JSON or TOML, checked with the training pairs before any work
+//! ([`validate_pairs`]). Saved into `training_metadata.json` next to the model it produced.
 //!
-//! Imports: the loss choice ([`super::loss`]), the model's number format, the data layer's UTF-8
-//! decoding and the crate's error type.
+//! Imports: the loss choice ([`super::loss`]), the model's number format, the data layer's pair
+//! type, UTF-8 decoding and the crate's error type.
 
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
+use crate::data::pairs::{TrainPair, POSITIVE_LABEL_MIN};
 use crate::error::{Error, Result};
 use crate::model::Precision;
 
@@ -139,4 +140,50 @@ impl TrainConfig {
         }
         Ok(())
     }
+}
+
+/// Check the config and the training pairs before any work: at least 2, no empty text, every label
+/// one the loss accepts, and at least the loss's minimum batch of pairs it trains on. Errors name
+/// `source`, the record (its index in the file) and the field.
+pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> Result<()> {
+    cfg.validate()?;
+    let loss = cfg.loss.build(cfg.mnrl_scale);
+    if pairs.len() < 2 {
+        return Err(Error::data(
+            source,
+            "record 0",
+            "pairs",
+            format!("training needs at least 2 pairs, found {}", pairs.len()),
+        ));
+    }
+    for (i, p) in pairs.iter().enumerate() {
+        for (field, text) in [("a", &p.a), ("b", &p.b)] {
+            if text.trim().is_empty() {
+                return Err(Error::data(
+                    source,
+                    format!("record {i}"),
+                    field,
+                    "empty text",
+                ));
+            }
+        }
+        if let Err(why) = loss.check_label(p.label) {
+            return Err(Error::data(source, format!("record {i}"), "label", why));
+        }
+    }
+    let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
+    if kept < loss.min_batch() {
+        return Err(Error::data(
+            source,
+            "record 0",
+            "label",
+            format!(
+                "{} needs at least {} positive pairs (label ≥ {}), found {kept}",
+                loss.name(),
+                loss.min_batch(),
+                POSITIVE_LABEL_MIN
+            ),
+        ));
+    }
+    Ok(())
 }

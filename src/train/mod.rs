@@ -1,7 +1,7 @@
 //! Training: the run configuration ([`config`]), losses as types ([`loss`]), batching ([`batch`]),
-//! AdamW and its schedule ([`optim`]), the step machine ([`trainer::Trainer`]) and the whole run
-//! with evaluation, best checkpoint, early stopping, cancellation and metadata
-//! ([`session::Session`]). Plain computation — no threads of its own, timers or I/O: the clock and
+//! AdamW and its schedule ([`optim`]), how a batch is cut into shards and rounds ([`plan`]), the
+//! step machine ([`trainer::Trainer`]) and the whole run with evaluation, best checkpoint, early
+//! stopping, cancellation and metadata ([`session::Session`]). Plain computation — no threads of its own, timers or I/O: the clock and
 //! the cancel flag are the caller's — so the CLI, the browser worker and the tests share it.
 //!
 //! Imports: the model and encoder, the evaluation module, the data layer's pairs and splits,
@@ -12,5 +12,6 @@ pub mod config;
 pub mod loss;
 pub mod metadata;
 pub mod optim;
+pub mod plan;
 pub mod session;
 pub mod trainer;

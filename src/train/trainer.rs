@@ -1,14 +1,21 @@
 //! The training step machine. [`Trainer::step`] runs one optimiser step and returns what happened;
-//! the caller (CLI loop, browser worker, test) decides when to evaluate, save, report or stop. No
-//! threads, timers or I/O in here.
+//! the caller ([`super::session::Session`], a test) decides when to evaluate, save, report or stop.
+//! A step: gather the sparse word-embedding rows, plan the batch ([`super::plan`]), forward and
+//! backward each shard under its own dropout seed, add the gradients, clip, and update (AdamW).
+//!
+//! Imports: the run configuration, the loss, the optimiser and the planner of this module, the
+//! encoder and model, the data layer's pairs and the crate's error type. No threads of its own
+//! (shards go through [`crate::parallel`]), timers or I/O.
 
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use serde::Serialize;
 
+use super::config::validate_pairs;
 use super::config::TrainConfig;
 use super::loss::Loss;
 use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
+use super::plan::{activation_bytes, ShardPlanner};
 use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
 use crate::model::{Precision, WordRows};
@@ -35,27 +42,6 @@ pub struct StepReport {
     pub epoch_finished: bool,
 }
 
-/// Shards a cosine-loss batch is split into. The loss is a sum over pairs, so the shards' gradients
-/// add up to the batch's; the shards run on separate threads natively (one single-threaded GEMM per
-/// core beats two cores sharing small GEMMs) and one after the other in wasm. The count is fixed,
-/// not the machine's core count, so a seed gives the same run everywhere.
-const SHARDS: usize = 2;
-
-/// Activation memory a shard may use (estimated by [`Trainer::activation_bytes`]); a batch above
-/// `SHARDS ×` this runs in several rounds. Small on purpose: measured on 64 gitbugs pairs of up to
-/// 256 tokens, one round of two shards took 57 s a step-pair and peaked at 17 GB, while 128 MiB
-/// shards took 14 s and 3.3 GB — big tensors are mmapped and page-faulted afresh on every
-/// allocation (glibc caps the mmap threshold at 32 MiB), small ones are reused from the heap.
-/// Short STS-B batches still fit one round (same plan, same speed as without a budget). The same
-/// value everywhere keeps runs identical natively and in the browser.
-const SHARD_MEMORY_BUDGET: usize = 128 << 20;
-
-/// On a GPU a batch runs as one shard (its kernels are wide enough to fill the device, and threads
-/// would only queue on the same stream), cut into rounds only when the activation estimate passes
-/// this budget: all-mpnet-base-v2 at batch 32 with 256-token tickets (~24 GB estimated) is one
-/// round on an 80 GB H100.
-const GPU_SHARD_MEMORY_BUDGET: usize = 32 << 30;
-
 /// Sets a model's matrix-product precision for one training step and restores the previous one
 /// when dropped, also on an early return with an error.
 struct PrecisionScope<'e> {
@@ -76,52 +62,6 @@ impl Drop for PrecisionScope<'_> {
     fn drop(&mut self) {
         self.enc.set_precision(self.previous);
     }
-}
-
-/// Check the config and the training pairs before any work: at least 2, no empty text, every label
-/// one the loss accepts, and at least the loss's minimum batch of pairs it trains on. Errors name
-/// `source`, the record (its index in the file) and the field.
-pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> Result<()> {
-    cfg.validate()?;
-    let loss = cfg.loss.build(cfg.mnrl_scale);
-    if pairs.len() < 2 {
-        return Err(Error::data(
-            source,
-            "record 0",
-            "pairs",
-            format!("training needs at least 2 pairs, found {}", pairs.len()),
-        ));
-    }
-    for (i, p) in pairs.iter().enumerate() {
-        for (field, text) in [("a", &p.a), ("b", &p.b)] {
-            if text.trim().is_empty() {
-                return Err(Error::data(
-                    source,
-                    format!("record {i}"),
-                    field,
-                    "empty text",
-                ));
-            }
-        }
-        if let Err(why) = loss.check_label(p.label) {
-            return Err(Error::data(source, format!("record {i}"), "label", why));
-        }
-    }
-    let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
-    if kept < loss.min_batch() {
-        return Err(Error::data(
-            source,
-            "record 0",
-            "label",
-            format!(
-                "{} needs at least {} positive pairs (label ≥ {}), found {kept}",
-                loss.name(),
-                loss.min_batch(),
-                crate::data::pairs::POSITIVE_LABEL_MIN
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Add `more`'s gradients of `keys` into `acc`.
@@ -162,11 +102,9 @@ pub struct Trainer<'a> {
     /// The word-embedding table when it is updated sparsely (CPU), and a reusable id → row map.
     word: Option<Var>,
     row_of: Vec<u32>,
-    /// [`SHARD_MEMORY_BUDGET`] (CPU) or [`GPU_SHARD_MEMORY_BUDGET`]; a field so tests can force
-    /// several rounds.
-    shard_budget: usize,
-    /// Shards per round: [`SHARDS`] on the CPU, 1 on a GPU.
-    shards: usize,
+    /// How a batch is cut into shards and rounds (per device kind; a field so tests can force
+    /// one shard or several rounds).
+    planner: ShardPlanner,
 }
 
 impl<'a> Trainer<'a> {
@@ -236,12 +174,7 @@ impl<'a> Trainer<'a> {
         Ok(Trainer {
             word,
             row_of,
-            shard_budget: if enc.device().is_cpu() {
-                SHARD_MEMORY_BUDGET
-            } else {
-                GPU_SHARD_MEMORY_BUDGET
-            },
-            shards: if enc.device().is_cpu() { SHARDS } else { 1 },
+            planner: ShardPlanner::for_device(enc.device()),
             enc,
             labels: pairs.iter().map(|p| p.label).collect(),
             loss,
@@ -288,63 +221,13 @@ impl<'a> Trainer<'a> {
         Ok(self.opt.sync()?)
     }
 
-    /// Bytes of activations a training forward keeps for backward on one sequence of `len`
-    /// tokens: per layer about a dozen hidden-size vectors and three intermediate-size vectors per
-    /// token, and four heads × len × len attention maps (scores, probabilities, dropout mask,
-    /// dropped probabilities). An estimate, used only to keep shards within the memory budget.
-    fn activation_bytes(&self, len: usize) -> usize {
-        let arch = self.enc.arch();
-        let per_token = arch.hidden_size() * 12 + arch.intermediate_size() * 3;
-        arch.num_layers() * 4 * (len * per_token + 4 * arch.num_heads() * len * len)
-    }
-
-    /// Plan a batch as rounds of shards. A round is [`SHARDS`] shards of about equal cost that run
-    /// in parallel; a batch whose activations would exceed [`SHARD_MEMORY_BUDGET`] per shard is cut
-    /// into several rounds (gradient accumulation), so long tickets at batch 32 fit in memory and run
-    /// fast (one round for 32 pairs of ~256 tokens peaked at 17 GB with MiniLM). The plan depends on the data only, never on the machine, so a seed gives the same run
-    /// everywhere.
+    /// The batch's rounds of shards, costed by the tokenised lengths of both sides of each pair.
     fn plan(&self, idx: &[usize]) -> Vec<Vec<Vec<usize>>> {
+        let arch = self.enc.arch();
         let cost = |i: usize| {
-            self.activation_bytes(self.a[i].len()) + self.activation_bytes(self.b[i].len())
+            activation_bytes(arch, self.a[i].len()) + activation_bytes(arch, self.b[i].len())
         };
-        let mut order = idx.to_vec();
-        // Longest pairs first; ties by index so the order is total.
-        order.sort_by_key(|&i| (std::cmp::Reverse(cost(i)), i));
-        if !self.loss.per_pair() {
-            // The loss couples every pair of the batch (in-batch negatives, rankings): one shard.
-            return vec![vec![order]];
-        }
-        let total: usize = order.iter().map(|&i| cost(i)).sum();
-        let rounds = total
-            .div_ceil(self.shards * self.shard_budget)
-            .clamp(1, idx.len().div_ceil(self.shards));
-        // Consecutive runs of the length-sorted pairs: similar lengths share a round (less padding).
-        let target = total.div_ceil(rounds);
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
-        let mut load = 0;
-        for i in order {
-            if load >= target && groups.len() < rounds {
-                groups.push(Vec::new());
-                load = 0;
-            }
-            load += cost(i);
-            groups.last_mut().expect("non-empty").push(i);
-        }
-        groups
-            .into_iter()
-            .map(|group| {
-                // Each pair to the lighter shard, heaviest first.
-                let n = self.shards.min(group.len());
-                let mut shards = vec![Vec::new(); n];
-                let mut load = vec![0usize; n];
-                for i in group {
-                    let k = (0..n).min_by_key(|&k| load[k]).expect("n >= 1");
-                    load[k] += cost(i);
-                    shards[k].push(i);
-                }
-                shards
-            })
-            .collect()
+        self.planner.plan(idx, cost, !self.loss.per_pair())
     }
 
     /// Forward and backward of one shard: returns its share of the batch loss and its gradients.
@@ -680,7 +563,7 @@ mod tests {
     #[test]
     fn one_shard_plan_matches_two() {
         let (_, l2, w2) = one_step(Precision::F32, |_| {});
-        let (_, l1, w1) = one_step(Precision::F32, |t| t.shards = 1);
+        let (_, l1, w1) = one_step(Precision::F32, |t| t.planner.shards = 1);
         assert!((l1 - l2).abs() < 1e-6 * l2.abs().max(1.0), "{l1} vs {l2}");
         for ((name, a), (_, b)) in w1.iter().zip(&w2) {
             let d = a
@@ -699,7 +582,7 @@ mod tests {
     #[test]
     fn rounds_accumulate_to_the_same_step() {
         let after = |budget: usize| {
-            let (rounds, loss, named) = one_step(Precision::F32, |t| t.shard_budget = budget);
+            let (rounds, loss, named) = one_step(Precision::F32, |t| t.planner.budget = budget);
             let flat: Vec<f32> = named.into_iter().flat_map(|(_, w)| w).collect();
             (rounds, loss, flat)
         };

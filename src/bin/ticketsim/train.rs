@@ -21,11 +21,11 @@ use ticketsim::native::{
     save_files_atomic,
 };
 use ticketsim::provenance::{sha256_hex, DataRecord};
+use ticketsim::train::config::validate_pairs;
 use ticketsim::train::config::TrainConfig;
 use ticketsim::train::loss::LossKind;
 use ticketsim::train::metadata::{BaseModel, EpochRecord, StopReason, TrainingMetadata};
 use ticketsim::train::session::{select_data, Event, Host, RunInfo, Session};
-use ticketsim::train::trainer::validate_pairs;
 
 /// Arguments of `ticketsim train`. Every hyper-parameter flag overrides the config file, which
 /// overrides the defaults (the seeds' v3 recipe).
