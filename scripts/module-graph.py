@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Print the library's module graph (who imports whom, top-level modules of src/) and fail on a
-cycle. `make lint` runs it, so an upward import (a cycle between layers) fails the build.
+cycle or an upward import. `make lint` runs it. The layers are those of src/lib.rs's doc: a
+top-level module may import only modules of a lower layer.
 
 A module's imports are the `crate::X` paths in its files (use lines and inline paths), outside
 `#[cfg(test)]` blocks; `super::` inside a folder module stays inside it. Run from the repo root."""
@@ -102,8 +103,25 @@ for f in SRC.rglob("*.rs"):
             if dep != me and dep in graph:
                 graph[me].add(dep)
 
+# Bottom to top, as src/lib.rs documents them.
+LAYERS = [
+    ["error", "rng", "parallel", "provenance"],
+    ["data", "tokenize", "pooling", "archive", "device"],
+    ["model"],
+    ["encoder"],
+    ["eval", "native", "web", "reference"],
+    ["train", "classify"],
+    ["protocol", "bench"],
+    ["app", "worker"],
+]
+LAYER = {m: i for i, layer in enumerate(LAYERS) for m in layer}
+unplaced = sorted(set(MODS) - set(LAYER))
+upward = [
+    (m, d) for m in MODS for d in sorted(graph[m]) if m in LAYER and d in LAYER and LAYER[d] >= LAYER[m]
+]
+
 for m in MODS:
-    print(f"{m:12} -> {', '.join(sorted(graph[m])) or '(nothing)'}")
+    print(f"L{LAYER.get(m, '?')} {m:12} -> {', '.join(sorted(graph[m])) or '(nothing)'}")
 
 
 def find_cycles(g):
@@ -131,8 +149,12 @@ if "-v" in sys.argv:
     print()
     for n in sorted(fgraph):
         print(f"{n:24} -> {', '.join(sorted(fgraph[n])) or '(nothing)'}")
-if cycles:
-    for c in cycles:
-        print("import cycle: " + " -> ".join(c), file=sys.stderr)
+for m in unplaced:
+    print(f"module {m} has no layer: add it to LAYERS here and to src/lib.rs's doc", file=sys.stderr)
+for m, d in upward:
+    print(f"upward import: {m} (layer {LAYER[m]}) imports {d} (layer {LAYER[d]})", file=sys.stderr)
+for c in cycles:
+    print("import cycle: " + " -> ".join(c), file=sys.stderr)
+if cycles or upward or unplaced:
     sys.exit(1)
-print("no import cycle, between the top-level modules or between files")
+print("no import cycle (between top-level modules or files), no upward import")

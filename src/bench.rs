@@ -6,6 +6,9 @@
 //! untimed warm-up batch. Train: the first [`PAIRS`] pairs of STS-B train (label = score / 5),
 //! CosineSimilarityLoss, batch 32, max_seq_length 128, the first step untimed (it allocates the
 //! optimiser state and warms the allocator).
+//!
+//! Imports: the training step machine and configuration, the encoder, the data layer's pairs (STS-B),
+//! the device and the seeded RNG.
 
 use serde::{Deserialize, Serialize};
 

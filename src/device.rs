@@ -5,6 +5,8 @@
 //! `auto` is the CPU and asking for `cuda` is an error that says how to get a CUDA build, so a
 //! script written for a GPU machine fails loudly on a CPU-only binary instead of silently running
 //! 50× slower.
+//!
+//! Imports: candle's device and the crate's error type.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,6 +1,9 @@
 //! The sentence-transformers pipeline: Transformer → Pooling → (Normalize), loaded from the library's
 //! folder format given as bytes (the core never touches the filesystem, so the same code runs natively,
 //! in a Web Worker and in tests).
+//!
+//! Imports: the model, pooling, tokenisation, [`crate::parallel`], the seeded RNG and the crate's
+//! error type.
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};

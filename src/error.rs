@@ -1,6 +1,8 @@
 //! Typed errors for the library. Every message names what the user can fix: the file, the record
 //! (line or index) and the field, so the CLI can print it as a one-line cause and the web app can show
 //! it next to the file that was dropped.
+//!
+//! Imports: std and the error crates only (the bottom layer).
 
 /// Everything that can go wrong in the library.
 #[derive(Clone, Debug, thiserror::Error)]

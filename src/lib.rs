@@ -8,6 +8,13 @@
 //! The encoder reproduces the Python sentence-transformers library: the same tokenisation (truncation
 //! at `max_seq_length`), the same BERT / MPNet transformer, the same pooling and normalisation, the
 //! same folder format — checked against reference outputs of the real library in the tests.
+//!
+//! Layers, bottom to top; a module imports only from layers below it (`make lint` checks this with
+//! `scripts/module-graph.py`): foundations (`error`, `rng`, `parallel`, `provenance`) → data and text
+//! (`data`, `tokenize`, `pooling`, `archive`, `device`) → `model` → `encoder` → evaluation and the
+//! edges (`eval`, `native`, `web`, `reference`) → `train`, `classify` → `protocol`, `bench` → the
+//! programs' halves (`app`, `worker`) → the binaries. A file inside a folder module may import its
+//! siblings and whatever its folder's `Imports:` paragraph allows.
 
 pub mod archive;
 pub mod bench;

@@ -1,5 +1,7 @@
 //! The native edge: reading model folders and data files from disk, the model cache. (The core
 //! library takes bytes; only this module and the CLI touch the filesystem.)
+//!
+//! Imports: the encoder's folder format and the crate's error type (native only).
 
 use std::path::{Path, PathBuf};
 

@@ -5,9 +5,12 @@
 //! on 2 cores showed ~27% of the time spent spinning at barriers and only 42% in GEMM. Running whole
 //! batches on separate threads, each with single-threaded kernels, removes the synchronisation.
 //!
-//! The process chooses one mode at start-up: `use_batch_parallelism` (native only) sets candle's intra-op thread
-//! count to 1 (the CLI does this), after which [`map`] spreads batches over all cores. Without it,
-//! [`map`] runs sequentially and candle parallelises each op, as before. In wasm there is one thread.
+//! The process chooses one mode at start-up: `use_batch_parallelism` (native only) sets candle's
+//! intra-op thread count to 1 (the CLI does this), after which [`map`] spreads batches over all
+//! cores. Without it, [`map`] runs sequentially and candle parallelises each op, as before. In wasm
+//! there is one thread.
+//!
+//! Imports: rayon (natively) and nothing of the crate.
 
 /// Switch the process to batch-level parallelism. Call at start-up, before any other thread runs:
 /// it sets `RAYON_NUM_THREADS=1` (read by candle on every op) unless the user set it.

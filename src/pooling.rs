@@ -1,6 +1,8 @@
 //! sentence-transformers' `Pooling` module: token states → one vector per text, reading the same
 //! `1_Pooling/config.json`. Padding never contributes (candle's wasm BERT example averaged over
 //! padding; see candle#1552).
+//!
+//! Imports: candle and the crate's error type.
 
 use candle_core::{DType, Result as CResult, Tensor, D};
 use serde::{Deserialize, Serialize};

@@ -3,6 +3,10 @@
 //! run in the worker, so the page stays responsive. Platform-independent so the round trips are
 //! tested natively; in the browser they travel through `serde-wasm-bindgen` (byte buffers as
 //! `Uint8Array`, not arrays of numbers).
+//!
+//! Imports: the types the messages carry — the training configuration and metadata, the classifier's
+//! cross-validation results, the data layer's pairs and relationship records, the encoder's model
+//! description and provenance. No behaviour.
 
 use serde::{Deserialize, Serialize};
 

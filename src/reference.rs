@@ -1,6 +1,8 @@
 //! Checking the encoder against outputs of the real Python sentence-transformers library
 //! (`shared/reference/embeddings-*.json`): same token ids, embeddings within a tolerance. Used by the
 //! native and the in-browser tests alike.
+//!
+//! Imports: the encoder and the crate's error type.
 
 use serde::Deserialize;
 

@@ -4,6 +4,8 @@
 //! masks, weight initialisation and shuffling all use this generator instead: the same seed gives the
 //! same numbers natively, in wasm and on every run. The algorithm is xoshiro256++ seeded through
 //! SplitMix64 (both public domain, by Blackman and Vigna).
+//!
+//! Imports: nothing (the bottom layer).
 
 /// Seeded xoshiro256++ generator.
 #[derive(Clone, Debug)]

@@ -1,6 +1,8 @@
 //! Tokenisation as sentence-transformers does it: the model's `tokenizer.json`, but truncated at the
 //! pipeline's `max_seq_length` and without fixed padding. Both bundled tokenizer.json files say
 //! "truncate at 128, pad to 128", which is *not* what the library uses; we override both.
+//!
+//! Imports: the tokenizers crate and the crate's error type.
 
 use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
 

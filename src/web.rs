@@ -1,5 +1,7 @@
 //! The browser edge: fetching bytes over HTTP from the page's origin (the model the app serves,
 //! files the tests serve), in a window or a worker. Everything else runs in the core library.
+//!
+//! Imports: web-sys, the encoder's folder format and the crate's error type (wasm only).
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -5,6 +5,9 @@
 //! Fine-tuning yields to the event loop after every step, so a `Cancel` (or an `Encode` of the
 //! base model for the demo) is handled between two steps; the run then ends with the best
 //! checkpoint so far, exactly like Ctrl-C in the CLI.
+//!
+//! Imports: the protocol, the training session, the classifier, the data layer, the encoder, the
+//! export archive, provenance and the browser edge — it is the browser's counterpart of the CLI.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -3,6 +3,11 @@
 //! state in signals ([`state::Ctx`]) and draws the charts; every computation with a model runs
 //! in the Web Worker ([`crate::worker`]). Every value a test reads carries a `data-testid`; ticket
 //! text is always rendered as text, never as HTML.
+//!
+//! Imports: everything below it — the protocol (to talk to the worker), the data layer (parsing and
+//! labelling run on the page), the evaluation module's charts and reports, the training module's
+//! configuration, session data selection and metadata, the classifier's result types, provenance and
+//! the browser edge ([`crate::web`]). Never the worker's code itself, only its messages.
 
 mod chart;
 mod classify;

@@ -1,4 +1,6 @@
 //! The web app's entry point (built by Trunk for wasm32).
+//!
+//! Imports: `ticketsim::app` only.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -1,4 +1,6 @@
 //! The web app's Web Worker entry point (built by Trunk as a worker for wasm32).
+//!
+//! Imports: `ticketsim::worker` only.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

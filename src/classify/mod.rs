@@ -1,5 +1,13 @@
 //! The relationship classifier: duplicate / causal / related / none from a pair of ticket
 //! embeddings.
+//!
+//! It owns the pair features ([`features`]), the two heads — logistic regression ([`logistic`]) and a
+//! small MLP ([`mlp`]) — behind one trained-head type ([`head`]), seeded cross-validation and the
+//! class-weighting choice ([`cv`]), and the saved artifact ([`artifact`]).
+//!
+//! Imports: the encoder (to embed the two texts), the data layer's relationship records and splits, the
+//! evaluation module's metrics, provenance, the seeded RNG, [`crate::parallel`] and the crate's error
+//! type. Nothing from training, the CLI or the browser.
 
 pub mod artifact;
 pub mod cv;

@@ -1,4 +1,12 @@
 //! Data loading: bytes in, typed records out, and errors that name the file, the record and the field.
+//!
+//! It owns every input format — incidents CSV/JSON, labelled pairs (JSON, JSONL, STS TSV),
+//! relationship pairs — with format detection ([`detect`]), the seeded splits ([`split`]), pair
+//! generation from incidents ([`generate`]) and the one definition of a positive label
+//! ([`pairs::is_positive`]).
+//!
+//! Imports: the crate's error type and the seeded RNG only — the bottom of the pipeline, so models,
+//! training and evaluation all read its types.
 
 pub mod detect;
 #[cfg(test)]

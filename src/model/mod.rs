@@ -1,4 +1,12 @@
 //! Transformer architectures (one file each, candle style) and their shared layers.
+//!
+//! It owns the architectures' configuration ([`ArchConfig`]), BERT ([`bert`]) and MPNet ([`mpnet`]),
+//! the differentiable layers candle lacks (layer norm, softmax and attention with a backward pass,
+//! seeded dropout: [`nn`]), the CPU/wasm matrix kernels ([`kernels`]) and the trainable parameter
+//! store ([`params`]).
+//!
+//! Imports: candle, the seeded RNG and the crate's error type. No tokeniser, pooling or data types:
+//! [`crate::encoder`] assembles a model with them.
 
 pub mod bert;
 pub mod kernels;

@@ -1,8 +1,9 @@
 //! Training: the run configuration ([`config`]), losses as types ([`loss`]), batching ([`batch`]),
 //! AdamW and its schedule ([`optim`]), how a batch is cut into shards and rounds ([`plan`]), the
 //! step machine ([`trainer::Trainer`]) and the whole run with evaluation, best checkpoint, early
-//! stopping, cancellation and metadata ([`session::Session`]). Plain computation — no threads of its own, timers or I/O: the clock and
-//! the cancel flag are the caller's — so the CLI, the browser worker and the tests share it.
+//! stopping, cancellation and metadata ([`session::Session`]). Plain computation — no threads of
+//! its own, timers or I/O: the clock and the cancel flag are the caller's — so the CLI, the browser
+//! worker and the tests share it.
 //!
 //! Imports: the model and encoder, the evaluation module, the data layer's pairs and splits,
 //! provenance, and the crate's error type. Nothing here knows about files, the CLI or the browser.

@@ -1,5 +1,10 @@
 //! `ticketsim`: the native command-line tool. JSON results go to stdout, progress and logs to stderr;
 //! on error it prints one line naming the cause and exits with status 1.
+//!
+//! One file per subcommand (`train.rs`, `eval.rs`, …); `cli.rs` holds the clap definitions and the
+//! dispatch, `common.rs` what several subcommands share (loading a model, printing a load report).
+//! Imports: the library's public API and `ticketsim::native` for files; no subcommand imports
+//! another.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod bench;
