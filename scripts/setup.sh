@@ -12,6 +12,17 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The threaded web worker (scripts/build-worker-mt.sh) rebuilds std with wasm atomics: that needs
+# a nightly toolchain (-Z build-std) and its standard-library source.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "installing the nightly toolchain (the threaded web worker's -Z build-std)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  log "adding rust-src to nightly"
+  rustup component add rust-src --toolchain nightly
+fi
+
 # trunk 0.22 needs a newer rustc than this toolchain; 0.21.14 is the last that builds here.
 if ! trunk --version 2>/dev/null | grep -q '0\.21\.14'; then
   log "installing trunk 0.21.14"

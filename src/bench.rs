@@ -8,7 +8,7 @@
 //! optimiser state and warms the allocator).
 //!
 //! Imports: the training step machine and configuration, the encoder, the data layer's pairs (STS-B),
-//! the device and the seeded RNG.
+//! the device, the seeded RNG, the thread pool's size and provenance's hash.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,16 @@ pub struct WorkloadFigures {
     /// the training ratio.
     #[serde(default)]
     pub gemm_gflops: f64,
+    /// Loss of every step, the untimed first one included.
+    #[serde(default)]
+    pub step_losses: Vec<f64>,
+    /// Threads the work ran on ([`crate::parallel::data_threads`]).
+    #[serde(default)]
+    pub threads: usize,
+    /// sha256 of `model.safetensors` after the training steps: equal for any thread count (the
+    /// shards and the order their gradients are summed in do not depend on it).
+    #[serde(default)]
+    pub trained_sha256: String,
 }
 
 /// `[m, k] × [k, n]`: 1024 packed tokens of MiniLM through its feed-forward layer (384 → 1536).
@@ -91,14 +101,24 @@ pub fn run(
     enc.set_max_seq_length(cfg.max_seq_length)?;
     let mut trainer = Trainer::new(&enc, pairs, cfg, "sts-train.csv")?;
     let mut last = trainer.step()?;
+    let mut step_losses = vec![last.loss];
     let (mut timed_pairs, mut timed_steps) = (0, 0);
     let t = now_ms();
     while !trainer.finished() {
         last = trainer.step()?;
+        step_losses.push(last.loss);
         timed_pairs += last.pairs;
         timed_steps += 1;
     }
     let train_s = (now_ms() - t) / 1000.0;
+    trainer.sync()?;
+    drop(trainer);
+    let trained_sha256 = enc
+        .to_files()?
+        .iter()
+        .find(|(path, _)| path == "model.safetensors")
+        .map(|(_, bytes)| crate::provenance::sha256_hex(bytes))
+        .unwrap_or_default();
     let gemm_gflops = gemm_gflops(dev, &now_ms)?;
     Ok(WorkloadFigures {
         platform: if cfg!(target_arch = "wasm32") {
@@ -113,6 +133,9 @@ pub fn run(
         pairs_per_second: timed_pairs as f64 / train_s,
         final_loss: last.loss,
         gemm_gflops,
+        step_losses,
+        threads: crate::parallel::data_threads(),
+        trained_sha256,
     })
 }
 

@@ -7,10 +7,16 @@
 //!
 //! The process chooses one mode at start-up: `use_batch_parallelism` (native only) sets candle's
 //! intra-op thread count to 1 (the CLI does this), after which [`map`] spreads batches over all
-//! cores. Without it, [`map`] runs sequentially and candle parallelises each op, as before. In wasm
-//! there is one thread.
+//! cores. Without it, [`map`] runs sequentially and candle parallelises each op, as before.
 //!
-//! Imports: rayon (natively) and nothing of the crate.
+//! In the browser, the threaded build of the worker (wasm atomics, shared memory; see
+//! `scripts/build-worker-mt.sh`) runs the same [`map`] on a rayon pool whose threads are Web
+//! Workers sharing the module's memory ([`web_pool`]); candle's kernels stay single-threaded there
+//! (candle sees one CPU in wasm). The single-threaded build runs [`map`] in order. Either way the
+//! items and the order their results are combined in are the same, so a run's numbers do not depend
+//! on the thread count.
+//!
+//! Imports: std threads (natively), rayon and wasm-bindgen (threaded wasm); nothing of the crate.
 
 /// Switch the process to batch-level parallelism. Call at start-up, before any other thread runs:
 /// it sets `RAYON_NUM_THREADS=1` (read by candle on every op) unless the user set it.
@@ -38,7 +44,8 @@ pub fn tune_allocator() {
     }
 }
 
-/// Threads [`map`] uses: all cores when candle's kernels are single-threaded, else one.
+/// Threads [`map`] uses: all cores when candle's kernels are single-threaded, else one; in the
+/// browser, the worker pool's threads (one without a pool).
 pub fn data_threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -47,6 +54,10 @@ pub fn data_threads() -> usize {
                 .map(|n| n.get())
                 .unwrap_or(1);
         }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    if let Some(pool) = web_pool::current() {
+        return pool.current_num_threads();
     }
     1
 }
@@ -85,6 +96,127 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
             })
             .collect()
     }
-    #[cfg(target_arch = "wasm32")]
-    unreachable!("one thread in wasm")
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    {
+        use rayon::prelude::*;
+        let pool = web_pool::current().expect("data_threads() > 1 means a pool");
+        // Indexed collect: results in input order whichever thread computed them.
+        pool.install(|| items.par_iter().map(&f).collect())
+    }
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    unreachable!("one thread in the single-threaded wasm build")
+}
+
+/// Like [`map`] for work that needs each item mutably (one group of parameters per thread in the
+/// optimiser's update).
+pub fn map_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync) -> Vec<R> {
+    let threads = data_threads().min(items.len());
+    if threads <= 1 {
+        return items.iter_mut().map(f).collect();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let f = &f;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .iter_mut()
+                .map(|t| scope.spawn(move || f(t)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    {
+        use rayon::prelude::*;
+        let pool = web_pool::current().expect("data_threads() > 1 means a pool");
+        pool.install(|| items.par_iter_mut().map(&f).collect())
+    }
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    unreachable!("one thread in the single-threaded wasm build")
+}
+
+/// The threaded browser build's pool: rayon threads that are Web Workers running the same wasm
+/// module on the same shared memory. The worker that owns the model starts them
+/// (`www/pool_worker.js`), waits until each has called [`pool_thread`] and blocks there, then
+/// [`install`]s the pool; rayon hands each blocked worker its thread through a [`Handoff`]. This is
+/// what wasm-bindgen-rayon does, without its ES-module loader: Trunk builds workers as classic
+/// scripts.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub mod web_pool {
+    use std::sync::{mpsc, Arc, Mutex, RwLock};
+
+    use wasm_bindgen::prelude::*;
+
+    static POOL: RwLock<Option<Arc<rayon::ThreadPool>>> = RwLock::new(None);
+
+    /// Where the threads of one pool pick up their rayon thread.
+    pub struct Handoff {
+        rx: Mutex<mpsc::Receiver<rayon::ThreadBuilder>>,
+        tx: Mutex<Option<mpsc::Sender<rayon::ThreadBuilder>>>,
+    }
+
+    /// A new handoff, as the number the pool's workers are given. It lives as long as the page
+    /// (a few bytes per pool ever started): the workers may still read it after the pool is gone.
+    pub fn handoff() -> u32 {
+        let (tx, rx) = mpsc::channel();
+        let h: &'static Handoff = Box::leak(Box::new(Handoff {
+            rx: Mutex::new(rx),
+            tx: Mutex::new(Some(tx)),
+        }));
+        h as *const Handoff as u32
+    }
+
+    fn get(handoff: u32) -> &'static Handoff {
+        // SAFETY: `handoff` came from [`handoff`], which leaks the box, so it is valid forever.
+        unsafe { &*(handoff as *const Handoff) }
+    }
+
+    /// A pool worker's entry point once its instance shares the module's memory: wait for a rayon
+    /// thread from `handoff` and run it until the pool is dropped (then the worker closes).
+    #[wasm_bindgen(js_name = poolThread)]
+    pub fn pool_thread(handoff: u32) {
+        let thread = get(handoff)
+            .rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .recv();
+        if let Ok(thread) = thread {
+            thread.run();
+        }
+    }
+
+    /// Make `threads` workers blocked in [`pool_thread`] on `handoff` the pool [`super::map`]
+    /// uses, replacing the previous one (whose threads end once their work is done).
+    pub fn install(handoff: u32, threads: usize) -> Result<(), String> {
+        let tx = get(handoff)
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or("this pool's threads were already handed out")?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("ticketsim pool {i}"))
+            .spawn_handler(move |thread| {
+                tx.send(thread)
+                    .map_err(|_| std::io::Error::other("the pool's workers are gone"))
+            })
+            .build()
+            .map_err(|e| format!("cannot start the thread pool: {e}"))?;
+        *POOL.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(pool));
+        Ok(())
+    }
+
+    /// Back to one thread: the pool is dropped, its threads return from [`pool_thread`].
+    pub fn clear() {
+        POOL.write().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// The installed pool, if any.
+    pub fn current() -> Option<Arc<rayon::ThreadPool>> {
+        POOL.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }

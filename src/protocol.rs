@@ -6,10 +6,11 @@
 //!
 //! Imports: the types the messages carry — the training configuration and metadata, the classifier's
 //! cross-validation results, the data layer's pairs and relationship records, the encoder's model
-//! description and provenance. No behaviour.
+//! description, provenance and the benchmark's figures. No behaviour.
 
 use serde::{Deserialize, Serialize};
 
+use crate::bench::WorkloadFigures;
 use crate::classify::cv::{CvConfig, CvReport};
 use crate::data::pairs::TrainPair;
 use crate::data::relationships::RelationshipPair;
@@ -38,6 +39,11 @@ pub struct WireFile {
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
+
+/// Most threads the worker's pool gets: the page's default is the browser's core count up to this.
+/// Beyond it the shards of a batch and the encode batches are too few to keep more threads busy,
+/// and each thread holds its own activations.
+pub const MAX_THREADS: usize = 16;
 
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -106,6 +112,25 @@ pub enum Request {
     Export {
         /// Matches the answer.
         id: u64,
+    },
+    /// Run encoding and training on `threads` threads from now on (the threaded build; the
+    /// single-threaded one stays at one); answered by [`Response::Threads`]. Refused while a
+    /// fine-tuning run is going.
+    SetThreads {
+        /// Threads wanted (the page's core setting).
+        threads: usize,
+    },
+    /// Measure this machine on the browser-vs-native workload ([`crate::bench`]) with the base
+    /// model; answered by [`Response::Benched`]. `make bench-web` sends it.
+    Bench {
+        /// Matches the answer.
+        id: u64,
+        /// STS-B's `sts-test.csv` (the sentences encoded).
+        #[serde(with = "serde_bytes")]
+        sts_test: Vec<u8>,
+        /// STS-B's `sts-train.csv` (the pairs trained on).
+        #[serde(with = "serde_bytes")]
+        sts_train: Vec<u8>,
     },
 }
 
@@ -195,6 +220,21 @@ pub enum Response {
         zip: Vec<u8>,
         /// Its entries.
         files: Vec<String>,
+    },
+    /// Answer to [`Request::SetThreads`] (and sent once at start): what the worker runs on now.
+    Threads {
+        /// Threads encoding and training use.
+        threads: usize,
+        /// Whether this is the threaded build (shared memory); the single-threaded one is used
+        /// where the page is not cross-origin isolated.
+        threaded: bool,
+    },
+    /// Answer to [`Request::Bench`].
+    Benched {
+        /// The request's id.
+        id: u64,
+        /// What was measured.
+        figures: WorkloadFigures,
     },
     /// A request failed (`id` when it had one); the message names file, record and field where the
     /// data is at fault.

@@ -81,3 +81,64 @@ pub fn now_ms() -> f64 {
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok());
     perf.map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
 }
+
+/// Whether this build can run threads (the wasm-atomics build of the worker).
+pub const THREADED: bool = cfg!(target_feature = "atomics");
+
+/// Start a pool of `threads` Web Workers running this module on its shared memory (the threaded
+/// build only) and make it the one [`crate::parallel::map`] uses; `threads <= 1` goes back to one
+/// thread. Each worker loads `pool_url` (`www/pool_worker.js`), which instantiates the module with
+/// the shared memory, says it is ready and blocks in [`crate::parallel::web_pool::pool_thread`].
+/// The pool is installed only once every worker is ready: the caller may then block on the pool
+/// without waiting for a worker that cannot start while it blocks. Returns the workers (kept so
+/// the caller can watch them for errors and stop them).
+#[cfg(target_feature = "atomics")]
+pub async fn start_pool(threads: usize, pool_url: &str) -> Result<Vec<web_sys::Worker>> {
+    use crate::parallel::web_pool;
+    web_pool::clear();
+    if threads <= 1 {
+        return Ok(Vec::new());
+    }
+    let handoff = web_pool::handoff();
+    let mut workers = Vec::with_capacity(threads);
+    let mut ready = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let opts = web_sys::WorkerOptions::new();
+        opts.set_name(&format!("ticketsim pool {i}"));
+        let w = web_sys::Worker::new_with_options(pool_url, &opts)
+            .map_err(|e| js_err("cannot start a pool worker", e))?;
+        let started = js_sys::Promise::new(&mut |resolve, reject| {
+            w.set_onmessage(Some(&resolve));
+            w.set_onerror(Some(&reject));
+        });
+        let msg = js_sys::Array::of3(
+            &wasm_bindgen::module(),
+            &wasm_bindgen::memory(),
+            &JsValue::from(handoff),
+        );
+        w.post_message(&msg)
+            .map_err(|e| js_err("cannot start a pool worker", e))?;
+        ready.push(JsFuture::from(started));
+        workers.push(w);
+    }
+    for (i, r) in ready.into_iter().enumerate() {
+        if let Err(e) = r.await {
+            for w in &workers {
+                w.terminate();
+            }
+            let why = e
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|e| e.message())
+                .unwrap_or_else(|| format!("{e:?}"));
+            return Err(Error::Invalid(format!(
+                "pool worker {i} did not start: {why}"
+            )));
+        }
+    }
+    for w in &workers {
+        w.set_onmessage(None);
+        w.set_onerror(None);
+    }
+    web_pool::install(handoff, threads).map_err(Error::Invalid)?;
+    Ok(workers)
+}

@@ -24,7 +24,7 @@ use crate::classify::PairEmbeddings;
 use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::{Error, Result};
-use crate::protocol::{Request, Response, Slot, WireFile};
+use crate::protocol::{Request, Response, Slot, WireFile, MAX_THREADS};
 use crate::provenance::{sha256_hex, DataRecord};
 use crate::train::config::TrainConfig;
 use crate::train::metadata::{BaseModel, TrainingMetadata};
@@ -52,6 +52,9 @@ struct State {
     /// Embeddings already computed, per model: the demo and the labelling queue ask for the same
     /// texts again and again. Cleared whenever the slot's model changes.
     cache: std::collections::HashMap<(Slot, String), Vec<f32>>,
+    /// The thread pool's Web Workers (threaded build).
+    #[cfg(target_feature = "atomics")]
+    pool: Vec<web_sys::Worker>,
 }
 
 thread_local! {
@@ -182,7 +185,59 @@ fn handle(req: Request) {
             Ok((zip, files)) => post(&Response::Exported { id, zip, files }),
             Err(e) => fail(Some(id), e),
         },
+        Request::SetThreads { threads } => {
+            if STATE.with(|s| s.borrow().cancel.is_some()) {
+                fail(
+                    None,
+                    "a fine-tuning run is going: change the cores after it",
+                );
+                return;
+            }
+            spawn_local(async move {
+                match set_threads(threads).await {
+                    Ok(threads) => post(&Response::Threads {
+                        threads,
+                        threaded: crate::web::THREADED,
+                    }),
+                    Err(e) => fail(None, e),
+                }
+            });
+        }
+        Request::Bench {
+            id,
+            sts_test,
+            sts_train,
+        } => match bench(&sts_test, &sts_train) {
+            Ok(figures) => post(&Response::Benched { id, figures }),
+            Err(e) => fail(Some(id), e),
+        },
     }
+}
+
+/// Run on `threads` threads (at most [`MAX_THREADS`]); the single-threaded build stays at one.
+async fn set_threads(threads: usize) -> Result<usize> {
+    let threads = threads.clamp(1, MAX_THREADS);
+    #[cfg(target_feature = "atomics")]
+    {
+        // The old pool's workers return from their loop once it is dropped (start_pool clears it)
+        // and close themselves; terminating them here could kill one in the middle of a job.
+        let workers = crate::web::start_pool(threads, "./pool_worker.js").await?;
+        STATE.with(|s| s.borrow_mut().pool = workers);
+        Ok(threads)
+    }
+    #[cfg(not(target_feature = "atomics"))]
+    {
+        let _ = threads;
+        Ok(1)
+    }
+}
+
+/// The browser-vs-native workload on the base model (see [`crate::bench`]).
+fn bench(sts_test: &[u8], sts_train: &[u8]) -> Result<crate::bench::WorkloadFigures> {
+    let (sentences, pairs) = crate::bench::inputs(sts_test, sts_train)?;
+    let m = model(Slot::Base)?;
+    let files = ModelFiles::from_named(&m.files, &m.name)?;
+    crate::bench::run(&files, &sentences, &pairs, &Device::Cpu, now_ms)
 }
 
 fn load_model(name: String, files: Vec<WireFile>) -> Result<()> {

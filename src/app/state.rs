@@ -14,7 +14,7 @@ use crate::data::detect::Dataset;
 use crate::data::pairs::TrainPair;
 use crate::data::relationships::{Relation, RelationshipPair};
 use crate::encoder::ModelInfo;
-use crate::protocol::{Response, Slot};
+use crate::protocol::{Request, Response, Slot};
 use crate::provenance::DataRecord;
 use crate::train::metadata::TrainingMetadata;
 use crate::train::metadata::{EpochMetrics, StopReason};
@@ -139,6 +139,19 @@ pub struct TrainState {
     pub error: Option<String>,
 }
 
+/// What the worker computes on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComputeState {
+    /// Cores the user asked for (default: the browser's count, capped).
+    pub wanted: usize,
+    /// Threads the worker said it uses (0 until it has answered).
+    pub threads: usize,
+    /// The threaded build runs.
+    pub threaded: bool,
+    /// Why the page is not in its fastest mode, when it is not.
+    pub slower_because: Option<String>,
+}
+
 /// Everything the panels share. `Copy`: signals are handles.
 #[derive(Clone, Copy)]
 pub struct Ctx {
@@ -169,6 +182,8 @@ pub struct Ctx {
     pub worker_error: RwSignal<Option<String>>,
     /// The panel shown.
     pub panel: RwSignal<Panel>,
+    /// Cores and build in use.
+    pub compute: RwSignal<ComputeState>,
 }
 
 /// The app's steps, in the order a user takes them.
@@ -251,6 +266,12 @@ impl Ctx {
             embed_rate: RwSignal::new(None),
             worker_error: RwSignal::new(None),
             panel: RwSignal::new(Panel::Model),
+            compute: RwSignal::new(ComputeState {
+                wanted: super::worker_client::default_threads(),
+                threads: 0,
+                threaded: false,
+                slower_because: super::worker_client::fastest_mode().err(),
+            }),
         }
     }
 
@@ -269,7 +290,16 @@ impl Ctx {
 
     fn on_event(self, r: Response) {
         match r {
-            Response::Ready => {}
+            Response::Ready => {
+                let threads = self.compute.with_untracked(|c| c.wanted);
+                if let Some(w) = self.client() {
+                    w.send(&Request::SetThreads { threads });
+                }
+            }
+            Response::Threads { threads, threaded } => self.compute.update(|c| {
+                c.threads = threads;
+                c.threaded = threaded;
+            }),
             Response::ModelLoaded {
                 slot: _,
                 name,
@@ -340,7 +370,8 @@ impl Ctx {
             Response::Embeddings { .. }
             | Response::Classified { .. }
             | Response::Similar { .. }
-            | Response::Exported { .. } => {}
+            | Response::Exported { .. }
+            | Response::Benched { .. } => {}
         }
     }
 

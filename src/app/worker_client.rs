@@ -13,9 +13,44 @@ use web_sys::{MessageEvent, Worker};
 
 use crate::protocol::{Request, Response, Slot};
 
-/// Where Trunk puts the worker's loader (see www/index.html: `data-bin="worker"`,
+/// Where Trunk puts the single-threaded worker's loader (see www/index.html: `data-bin="worker"`,
 /// `data-loader-shim`).
 pub const WORKER_URL: &str = "./worker_loader.js";
+
+/// The threaded worker's loader (scripts/build-worker-mt.sh, a Trunk post-build hook).
+pub const THREADED_WORKER_URL: &str = "./mt/worker_loader.js";
+
+/// Whether the page can run the threaded worker: `Err` says why not, in words for the user. Threads
+/// share one wasm memory, which browsers give only to cross-origin isolated pages (the server
+/// sends `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
+/// require-corp`).
+pub fn fastest_mode() -> Result<(), String> {
+    let global = js_sys::global();
+    let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
+    if !isolated {
+        return Err(
+            "this page is not cross-origin isolated (its server does not send the \
+                    COOP/COEP headers), so the browser gives it no shared memory and it computes \
+                    on one core"
+                .into(),
+        );
+    }
+    if !js_sys::Reflect::has(&global, &"SharedArrayBuffer".into()).unwrap_or(false) {
+        return Err("this browser has no SharedArrayBuffer: it computes on one core".into());
+    }
+    Ok(())
+}
+
+/// Cores the page offers by default: what the browser reports, at most
+/// [`crate::protocol::MAX_THREADS`].
+pub fn default_threads() -> usize {
+    web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency() as usize)
+        .unwrap_or(1)
+        .clamp(1, crate::protocol::MAX_THREADS)
+}
 
 type Pending = RefCell<HashMap<u64, oneshot::Sender<Result<Response, String>>>>;
 
@@ -32,9 +67,14 @@ pub struct WorkerClient {
 
 impl WorkerClient {
     /// Start the worker; `on_event` receives every response that is not the answer to a call.
+    /// The threaded build is started when [`fastest_mode`] allows, else the single-threaded one.
     pub fn spawn(on_event: impl Fn(Response) + 'static) -> Result<Rc<Self>, String> {
-        let worker =
-            Worker::new(WORKER_URL).map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let url = if fastest_mode().is_ok() {
+            THREADED_WORKER_URL
+        } else {
+            WORKER_URL
+        };
+        let worker = Worker::new(url).map_err(|e| format!("cannot start the worker: {e:?}"))?;
         let pending: Rc<Pending> = Rc::new(RefCell::new(HashMap::new()));
         let client = Rc::new_cyclic(|weak: &std::rc::Weak<WorkerClient>| {
             let weak = weak.clone();

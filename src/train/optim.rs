@@ -160,22 +160,10 @@ impl AdamW {
             }
             Ok(())
         };
-        if threads == 1 {
-            return run(&mut groups[0]);
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = groups.iter_mut().map(|g| scope.spawn(|| run(g))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect::<Result<Vec<()>>>()
-                    .map(|_| ())
-            })
-        }
-        #[cfg(target_arch = "wasm32")]
-        unreachable!("one thread in wasm")
+        crate::parallel::map_mut(&mut groups, run)
+            .into_iter()
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
     }
     /// Bring `rows` of a row-sparse parameter up to date (replay the steps they missed); all rows
     /// when `rows` is `None`. Call before reading them: before a forward pass uses them, and before

@@ -6,8 +6,7 @@
 //
 // Screenshots of every step go to OUT_DIR (default target/e2e). Exits non-zero on the first
 // failed check, naming it.
-import { chromium } from "playwright-core";
-import http from "node:http";
+import { serve, launch } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,40 +17,6 @@ const dist = path.resolve(process.argv[2] || path.join(root, "dist"));
 const out = path.resolve(process.argv[3] || path.join(root, "target", "e2e"));
 fs.mkdirSync(out, { recursive: true });
 const XSS = "<img src=x onerror=alert(1)>";
-
-const MIME = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".wasm": "application/wasm",
-  ".css": "text/css",
-  ".json": "application/json",
-  ".csv": "text/csv",
-  ".safetensors": "application/octet-stream",
-};
-
-// A static server for dist/, remembering what was asked.
-function serve() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, "http://x");
-    requests.push(url.pathname);
-    let file = path.join(dist, decodeURIComponent(url.pathname));
-    if (!file.startsWith(dist)) {
-      res.writeHead(403).end();
-      return;
-    }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-    if (!fs.existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": MIME[path.extname(file)] || "application/octet-stream" });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ server, requests, port: server.address().port }))
-  );
-}
 
 // Extract the stored (uncompressed) entries of a zip, as the app writes them, under `dir`.
 function unzipStored(buf, dir) {
@@ -89,25 +54,6 @@ function zipEntries(buf) {
   return names;
 }
 
-// Debian's Chromium with a profile of its own (a user's browser: IndexedDB and caches persist).
-function launch(profile, options = {}) {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    ...options,
-  });
-}
-
 // Record requests leaving `origin` and the page's errors into the given lists.
 function watch(context, page, origin, foreign, problems, tag = "") {
   context.on("request", (r) => {
@@ -140,7 +86,7 @@ function check(cond, what) {
 }
 
 async function main() {
-  const { server, requests, port } = await serve();
+  const { server, requests, port } = await serve(dist);
   const origin = `http://127.0.0.1:${port}`;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-"));
   const context = await launch(profile, { acceptDownloads: true });

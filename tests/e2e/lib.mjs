@@ -1,0 +1,81 @@
+// What the browser tests share: the static server for the built site and Debian's Chromium.
+import { chromium } from "playwright-core";
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".csv": "text/csv",
+  ".safetensors": "application/octet-stream",
+};
+
+// A static server for `dist`, remembering what was asked. `isolate` (default true) sends the two
+// headers that make the page cross-origin isolated (shared memory: the threaded worker), as
+// `trunk serve` does (Trunk.toml); false serves it as a host without them would. `mounts` maps URL
+// prefixes to more folders (the tests' datasets); `/__blank.html` is an empty page of the origin,
+// for tests that drive the app's workers without its UI.
+export function serve(dist, { isolate = true, mounts = {} } = {}) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    requests.push(url.pathname);
+    let base = dist;
+    let rel = decodeURIComponent(url.pathname);
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (rel.startsWith(prefix)) {
+        base = path.resolve(dir);
+        rel = rel.slice(prefix.length);
+      }
+    }
+    const headers = {};
+    if (isolate) {
+      headers["cross-origin-opener-policy"] = "same-origin";
+      headers["cross-origin-embedder-policy"] = "require-corp";
+    }
+    if (url.pathname === "/__blank.html") {
+      res.writeHead(200, { ...headers, "content-type": MIME[".html"] }).end("<!doctype html><title>blank</title><link rel=\"icon\" href=\"data:,\">");
+      return;
+    }
+    let file = path.join(base, rel);
+    if (!file.startsWith(base)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    headers["content-type"] = MIME[path.extname(file)] || "application/octet-stream";
+    res.writeHead(200, headers);
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, requests, port: server.address().port }))
+  );
+}
+
+// Debian's Chromium with a profile of its own (a user's browser: IndexedDB and caches persist).
+export function launch(profile, options = {}) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    ...options,
+  });
+}
+

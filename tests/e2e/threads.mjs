@@ -1,0 +1,126 @@
+// The app's two worker builds driven through their message protocol (src/protocol.rs) in headless
+// Chromium, on the workload of src/bench.rs (encode 512 STS-B sentences, 8 training steps):
+//
+//   node tests/e2e/threads.mjs DIST DATASETS            test: same losses and weights for any thread count
+//   node tests/e2e/threads.mjs DIST DATASETS --bench N  print BENCH_WASM lines for 1 and N threads
+//
+// The threaded build (dist/mt, wasm atomics) runs with 1, 2 and 3 threads, the single-threaded
+// build (dist/, for pages that are not cross-origin isolated) with one. The shards of a batch and
+// the order their gradients are added in do not depend on the thread count, so the loss of every
+// step and the trained weights (sha256 of model.safetensors) must be bit-identical across all four.
+import { serve, launch } from "./lib.mjs";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const dist = path.resolve(process.argv[2] || "dist");
+const datasets = path.resolve(process.argv[3] || "../shared/datasets");
+const benchAt = process.argv.indexOf("--bench");
+const bench = benchAt > 0 ? Number(process.argv[benchAt + 1] || os.cpus().length) : 0;
+const MODEL_FILES = [
+  "config.json",
+  "model.safetensors",
+  "tokenizer.json",
+  "modules.json",
+  "sentence_bert_config.json",
+  "1_Pooling/config.json",
+];
+
+// In the page: start a worker build, load MiniLM, set the threads, run the workload.
+async function workload(page, url, threads) {
+  return page.evaluate(
+    async ([url, threads, files]) => {
+      const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+      const w = new Worker(url);
+      const next = (type) =>
+        new Promise((resolve, reject) => {
+          const on = (e) => {
+            const m = e.data;
+            if (m.type === "error") reject(new Error(`${url}: ${m.message}`));
+            else if (m.type === type) {
+              w.removeEventListener("message", on);
+              resolve(m);
+            }
+          };
+          w.addEventListener("message", on);
+          w.addEventListener("error", (e) => reject(new Error(`${url}: ${e.message}`)));
+        });
+      try {
+        await next("ready");
+        const wire = [];
+        for (const f of files) wire.push({ path: f, bytes: await get(`./models/minilm/${f}`) });
+        w.postMessage({ type: "load_model", name: "all-MiniLM-L6-v2", files: wire });
+        await next("model_loaded");
+        w.postMessage({ type: "set_threads", threads });
+        const t = await next("threads");
+        w.postMessage({
+          type: "bench",
+          id: 1,
+          sts_test: await get("./datasets/stsbenchmark/sts-test.csv"),
+          sts_train: await get("./datasets/stsbenchmark/sts-train.csv"),
+        });
+        const b = await next("benched");
+        return { threads: t.threads, threaded: t.threaded, ...b.figures, isolated: self.crossOriginIsolated };
+      } finally {
+        w.terminate();
+      }
+    },
+    [url, threads, MODEL_FILES]
+  );
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function main() {
+  const { server, port } = await serve(dist, { mounts: { "/datasets/": datasets } });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-threads-"));
+  const context = await launch(profile);
+  const page = context.pages()[0] || (await context.newPage());
+  page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  try {
+    await page.goto(`http://127.0.0.1:${port}/__blank.html`);
+    check(await page.evaluate(() => self.crossOriginIsolated), "the page is cross-origin isolated");
+    if (bench) {
+      for (const n of [1, bench]) {
+        const f = await workload(page, "./mt/worker_loader.js", n);
+        console.log(`BENCH_WASM ${JSON.stringify(f)}`);
+      }
+      return;
+    }
+    const runs = [];
+    for (const n of [1, 2, 3]) runs.push(await workload(page, "./mt/worker_loader.js", n));
+    runs.push(await workload(page, "./worker_loader.js", 2));
+    for (const r of runs) {
+      console.log(
+        `${r.threaded ? "threaded" : "single-threaded"} build, ${r.threads} thread(s): ` +
+          `${r.pairs_per_second.toFixed(2)} pairs/s, ${r.sentences_per_second.toFixed(1)} sentences/s, ` +
+          `final loss ${r.final_loss}, weights ${r.trained_sha256.slice(0, 16)}`
+      );
+    }
+    check(
+      runs.slice(0, 3).every((r, i) => r.threaded && r.threads === i + 1),
+      "the threaded build runs on the threads asked for"
+    );
+    check(!runs[3].threaded && runs[3].threads === 1, "the single-threaded build stays on one thread");
+    const losses = (r) => JSON.stringify(r.step_losses);
+    check(
+      runs.every((r) => r.step_losses.length === r.timed_steps + 1 && losses(r) === losses(runs[0])),
+      "same loss at every step, bit for bit, for 1, 2 and 3 threads and the single-threaded build"
+    );
+    check(
+      runs.every((r) => r.trained_sha256 === runs[0].trained_sha256 && r.trained_sha256.length === 64),
+      "same trained weights (sha256 of model.safetensors) for all of them"
+    );
+  } finally {
+    await context.close();
+    server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});
