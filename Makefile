@@ -49,8 +49,9 @@ test-native: ## unit + integration tests (real models against shared/reference);
 test-wasm: ## in-browser tests in headless Chromium (encoder parity in wasm)
 	scripts/test-wasm.sh
 
-test-e2e: web ## click through the built app in headless Chromium (Playwright); screenshots in test-output/e2e
+test-e2e: web ## click through the built app in headless Chromium (Playwright); screenshots in test-output/e2e; same results on 1, 2, 3 threads
 	cargo build --release
+	node tests/e2e/threads.mjs dist $(DATASETS)
 	node tests/e2e/app.test.mjs dist test-output/e2e
 
 web: web-model ## build the web app into dist/
@@ -63,7 +64,7 @@ bench: ## encode and fine-tuning throughput vs the sentence-transformers referen
 	cargo run --release -- bench embed --model minilm --data $(DATASETS)/stsbenchmark/sts-test.csv --reference $(REFERENCE)/stsb-zero-shot.json
 	cargo run --release -- bench train --model minilm --data $(DATASETS)/stsbenchmark/sts-train.csv --eval-data $(DATASETS)/stsbenchmark/sts-dev.csv --reference $(REFERENCE)/finetune-stsb2000-all-MiniLM-L6-v2.json
 
-bench-web: setup models ## in-browser (wasm, Web Worker) vs native single-core throughput on the same workload
+bench-web: setup models web-model ## in-browser (threaded and single-threaded workers) vs native throughput on the same workload
 	scripts/bench-web.sh
 
 ST_VENV ?= $(HOME)/.cache/ticketsim/venv-st

@@ -11,7 +11,7 @@
 //!
 //! In the browser, the threaded build of the worker (wasm atomics, shared memory; see
 //! `scripts/build-worker-mt.sh`) runs the same [`map`] on a rayon pool whose threads are Web
-//! Workers sharing the module's memory ([`web_pool`]); candle's kernels stay single-threaded there
+//! Workers sharing the module's memory (`web_pool`, compiled only there); candle's kernels stay single-threaded there
 //! (candle sees one CPU in wasm). The single-threaded build runs [`map`] in order. Either way the
 //! items and the order their results are combined in are the same, so a run's numbers do not depend
 //! on the thread count.

@@ -17,6 +17,7 @@ use crate::data::relationships::RelationshipPair;
 use crate::encoder::ModelInfo;
 use crate::provenance::DataRecord;
 use crate::train::config::TrainConfig;
+use crate::train::estimate::Estimate;
 use crate::train::metadata::TrainingMetadata;
 use crate::train::metadata::{EpochMetrics, StopReason};
 
@@ -119,6 +120,19 @@ pub enum Request {
     SetThreads {
         /// Threads wanted (the page's core setting).
         threads: usize,
+    },
+    /// Measure how long a [`Request::Train`] with these pairs and this recipe would take on this
+    /// machine (a few steps on a copy of the base model, [`crate::train::estimate`]); answered by
+    /// [`Response::Estimated`].
+    Estimate {
+        /// Matches the answer.
+        id: u64,
+        /// Training pairs, as Train would get them.
+        train: Vec<TrainPair>,
+        /// Eval pairs, as Train would get them.
+        eval: Vec<TrainPair>,
+        /// The recipe.
+        config: TrainConfig,
     },
     /// Measure this machine on the browser-vs-native workload ([`crate::bench`]) with the base
     /// model; answered by [`Response::Benched`]. `make bench-web` sends it.
@@ -228,6 +242,13 @@ pub enum Response {
         /// Whether this is the threaded build (shared memory); the single-threaded one is used
         /// where the page is not cross-origin isolated.
         threaded: bool,
+    },
+    /// Answer to [`Request::Estimate`].
+    Estimated {
+        /// The request's id.
+        id: u64,
+        /// The run's measured cost.
+        estimate: Estimate,
     },
     /// Answer to [`Request::Bench`].
     Benched {

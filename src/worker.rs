@@ -203,6 +203,21 @@ fn handle(req: Request) {
                 }
             });
         }
+        Request::Estimate {
+            id,
+            train,
+            eval,
+            config,
+        } => {
+            if STATE.with(|s| s.borrow().cancel.is_some()) {
+                fail(Some(id), "a fine-tuning run is going");
+                return;
+            }
+            match estimate(&train, &eval, &config) {
+                Ok(estimate) => post(&Response::Estimated { id, estimate }),
+                Err(e) => fail(Some(id), e),
+            }
+        }
         Request::Bench {
             id,
             sts_test,
@@ -230,6 +245,19 @@ async fn set_threads(threads: usize) -> Result<usize> {
         let _ = threads;
         Ok(1)
     }
+}
+
+/// What a run of these pairs with this recipe would cost here, measured on a copy of the base model.
+fn estimate(
+    train: &[TrainPair],
+    eval: &[TrainPair],
+    config: &TrainConfig,
+) -> Result<crate::train::estimate::Estimate> {
+    let m = model(Slot::Base)?;
+    let files = ModelFiles::from_named(&m.files, &m.name)?;
+    crate::train::estimate::calibrate(&files, train, eval, config, "training pairs", || {
+        now_ms() / 1000.0
+    })
 }
 
 /// The browser-vs-native workload on the base model (see [`crate::bench`]).

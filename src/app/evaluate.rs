@@ -173,7 +173,7 @@ pub fn EvaluatePanel() -> impl IntoView {
         </button>
         <p data-testid="eval-status" class="status">{move || status.get()}</p>
         <p data-testid="embed-rate">
-            {move || ctx.embed_rate.get().map(|(r, n)| format!("measured encode throughput: {r:.1} sentences/s ({n} sentences)"))}
+            {move || ctx.embed_rate.get().map(|(r, n)| format!("measured encode throughput: {r:.1} sentences/s ({n} sentences, {})", ctx.compute.with(|c| c.cores())))}
         </p>
         {table}
         <Show when=shown>

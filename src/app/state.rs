@@ -371,6 +371,7 @@ impl Ctx {
             | Response::Classified { .. }
             | Response::Similar { .. }
             | Response::Exported { .. }
+            | Response::Estimated { .. }
             | Response::Benched { .. } => {}
         }
     }
@@ -453,10 +454,20 @@ impl Default for Ctx {
     }
 }
 
-/// "1 min 05 s" / "12 s".
+impl ComputeState {
+    /// "2 cores" / "1 core": what the panels say the work runs on.
+    pub fn cores(&self) -> String {
+        let n = self.threads.max(1);
+        format!("{n} core{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// "1 h 05 min" / "1 min 05 s" / "12 s".
 pub fn duration(ms: f64) -> String {
     let s = (ms / 1000.0).round() as u64;
-    if s >= 60 {
+    if s >= 3600 {
+        format!("{} h {:02} min", s / 3600, (s % 3600 + 30) / 60)
+    } else if s >= 60 {
         format!("{} min {:02} s", s / 60, s % 60)
     } else {
         format!("{s} s")

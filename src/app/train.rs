@@ -10,10 +10,11 @@ use super::state::{duration, Ctx, Panel, TrainState};
 use super::Needs;
 use crate::data::detect::Dataset;
 use crate::data::pairs::TrainPair;
-use crate::protocol::Request;
+use crate::protocol::{Request, Response};
 use crate::provenance::DataRecord;
 use crate::train::config::validate_pairs;
 use crate::train::config::TrainConfig;
+use crate::train::estimate::Estimate;
 use crate::train::metadata::StopReason;
 use crate::train::session::select_data;
 
@@ -152,6 +153,39 @@ where
     }
 }
 
+/// The duration estimate shown before Start.
+#[derive(Clone, Debug, PartialEq)]
+enum EstimateState {
+    /// Nothing to estimate (no model or no valid data).
+    None,
+    /// The worker is timing a few steps.
+    Measuring,
+    /// The worker's measurement.
+    Done(Estimate),
+    /// Why there is none.
+    Failed(String),
+}
+
+/// "1, 2" cores etc.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One line: the whole run's duration and what it is made of.
+fn describe_estimate(e: &Estimate) -> String {
+    format!(
+        "Estimated duration on this machine: about {} ({} at {:.1} s, {} at {}; measured {:.1} pairs/s and {:.0} sentences/s on {}).",
+        duration(e.total_seconds * 1000.0),
+        plural(e.steps, "step"),
+        e.step_seconds,
+        plural(e.evaluations, "evaluation"),
+        duration(e.eval_seconds * 1000.0),
+        e.pairs_per_second,
+        e.sentences_per_second,
+        plural(e.threads.max(1), "core"),
+    )
+}
+
 /// The fine-tuning panel.
 #[component]
 pub fn TrainPanel() -> impl IntoView {
@@ -171,6 +205,54 @@ pub fn TrainPanel() -> impl IntoView {
     });
     let problem = RwSignal::new(Option::<String>::None);
     let selection = move || select(ctx, &settings.get());
+    let estimate = RwSignal::new(EstimateState::None);
+    // Measure the run's cost whenever what it depends on changes (and nothing is running): the
+    // user sees the duration before pressing Start.
+    let estimated_for = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let s = settings.get();
+        let threads = ctx.compute.with(|c| c.threads);
+        let model = ctx.base.with(|b| b.as_ref().map(|b| b.name.clone()));
+        if ctx.train.with(|t| t.running) || threads == 0 {
+            return;
+        }
+        let (Some(model), Ok(sel)) = (model, select(ctx, &s)) else {
+            estimate.set(EstimateState::None);
+            return;
+        };
+        if validate_pairs(&sel.train, &s.config, "training pairs").is_err() {
+            estimate.set(EstimateState::None);
+            return;
+        }
+        let key = format!(
+            "{model} {threads} {:?} {} {}",
+            s.config,
+            sel.train.len(),
+            sel.eval.len()
+        );
+        if estimated_for.get_value() == key {
+            return;
+        }
+        estimated_for.set_value(key);
+        let Some(w) = ctx.client() else { return };
+        estimate.set(EstimateState::Measuring);
+        leptos::task::spawn_local(async move {
+            let config = s.config.clone();
+            let answer = w
+                .call(|id| Request::Estimate {
+                    id,
+                    train: sel.train,
+                    eval: sel.eval,
+                    config,
+                })
+                .await;
+            estimate.set(match answer {
+                Ok(Response::Estimated { estimate, .. }) => EstimateState::Done(estimate),
+                Ok(other) => EstimateState::Failed(format!("unexpected answer: {other:?}")),
+                Err(e) => EstimateState::Failed(e),
+            });
+        });
+    });
 
     let start = move |_| {
         problem.set(None);
@@ -225,12 +307,13 @@ pub fn TrainPanel() -> impl IntoView {
                 );
             }
             format!(
-                "step {} of {} · {} elapsed · about {} left · {:.1} pairs/s",
+                "step {} of {} · {} elapsed · about {} left · {:.1} pairs/s on {}",
                 t.step,
                 t.total,
                 duration(t.elapsed_ms),
                 duration(t.eta_ms),
-                t.pairs_per_s
+                t.pairs_per_s,
+                ctx.compute.with(|c| c.cores())
             )
         })
     };
@@ -267,6 +350,26 @@ pub fn TrainPanel() -> impl IntoView {
             {num_input("seed", "cfg-seed", move || settings.with(|s| s.config.seed), move |v| settings.update(|s| s.config.seed = v))}
             {num_input("early stopping patience (0: off)", "cfg-patience", move || settings.with(|s| s.config.early_stopping_patience), move |v| settings.update(|s| s.config.early_stopping_patience = v))}
             {num_input("train on at most N pairs (0: all)", "cfg-max-pairs", move || settings.with(|s| s.max_pairs), move |v| settings.update(|s| s.max_pairs = v))}
+            <label class="field">
+                <span>"cores"</span>
+                <input
+                    type="number"
+                    min="1"
+                    max=crate::protocol::MAX_THREADS
+                    data-testid="cfg-cores"
+                    disabled=move || ctx.train.with(|t| t.running) || ctx.compute.with(|c| c.slower_because.is_some())
+                    prop:value=move || ctx.compute.with(|c| c.wanted)
+                    on:change=move |e| {
+                        if let Ok(v) = event_target_value(&e).trim().parse::<usize>() {
+                            let v = v.clamp(1, crate::protocol::MAX_THREADS);
+                            ctx.compute.update(|c| c.wanted = v);
+                            if let Some(w) = ctx.client() {
+                                w.send(&Request::SetThreads { threads: v });
+                            }
+                        }
+                    }
+                />
+            </label>
             {num_input("eval split (when no eval file)", "cfg-eval-split", move || settings.with(|s| s.config.eval_split), move |v| settings.update(|s| s.config.eval_split = v))}
             <label class="field">
                 <span>"evaluate on"</span>
@@ -283,10 +386,29 @@ pub fn TrainPanel() -> impl IntoView {
                 </select>
             </label>
         </form>
+        <p data-testid="compute-mode">
+            {move || ctx.compute.with(|c| {
+                if c.threads == 0 {
+                    return "Starting the worker…".to_string();
+                }
+                match &c.slower_because {
+                    None => format!("Computing on {} of this machine's {} (threads sharing one memory: the fastest mode).", c.cores(), plural(super::worker_client::hardware_threads(), "core")),
+                    Some(why) => format!("Computing on {}, not in the fastest mode: {why}.", c.cores()),
+                }
+            })}
+        </p>
         <p data-testid="train-selection">
             {move || match selection() {
                 Ok(s) => s.describe,
                 Err(e) => e,
+            }}
+        </p>
+        <p data-testid="train-estimate">
+            {move || match estimate.get() {
+                EstimateState::None => String::new(),
+                EstimateState::Measuring => "Measuring this machine on your pairs (a few training steps)…".to_string(),
+                EstimateState::Failed(e) => format!("Could not estimate the duration: {e}"),
+                EstimateState::Done(e) => describe_estimate(&e),
             }}
         </p>
         <button

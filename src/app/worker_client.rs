@@ -20,6 +20,12 @@ pub const WORKER_URL: &str = "./worker_loader.js";
 /// The threaded worker's loader (scripts/build-worker-mt.sh, a Trunk post-build hook).
 pub const THREADED_WORKER_URL: &str = "./mt/worker_loader.js";
 
+/// The channel a crashed pool thread reports on and the listener that must live as long as it.
+type PoolCrash = (web_sys::BroadcastChannel, Closure<dyn FnMut(MessageEvent)>);
+
+/// The BroadcastChannel a crashed pool thread reports on (`www/mt/pool_worker.js`).
+pub const POOL_CRASH_CHANNEL: &str = "ticketsim-pool";
+
 /// Whether the page can run the threaded worker: `Err` says why not, in words for the user. Threads
 /// share one wasm memory, which browsers give only to cross-origin isolated pages (the server
 /// sends `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
@@ -43,13 +49,18 @@ pub fn fastest_mode() -> Result<(), String> {
     Ok(())
 }
 
-/// Cores the page offers by default: what the browser reports, at most
-/// [`crate::protocol::MAX_THREADS`].
-pub fn default_threads() -> usize {
+/// Logical cores the browser reports.
+pub fn hardware_threads() -> usize {
     web_sys::window()
         .map(|w| w.navigator().hardware_concurrency() as usize)
         .unwrap_or(1)
-        .clamp(1, crate::protocol::MAX_THREADS)
+        .max(1)
+}
+
+/// Cores the page offers by default: what the browser reports, at most
+/// [`crate::protocol::MAX_THREADS`].
+pub fn default_threads() -> usize {
+    hardware_threads().min(crate::protocol::MAX_THREADS)
 }
 
 type Pending = RefCell<HashMap<u64, oneshot::Sender<Result<Response, String>>>>;
@@ -63,6 +74,8 @@ pub struct WorkerClient {
     pending: Rc<Pending>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+    /// Where the threaded worker's pool threads report a crash (see `www/mt/pool_worker.js`).
+    _pool_crash: Option<PoolCrash>,
 }
 
 impl WorkerClient {
@@ -81,6 +94,7 @@ impl WorkerClient {
             let pending_in = pending.clone();
             let on_event = Rc::new(on_event);
             let on_event_err = on_event.clone();
+            let on_event_crash = on_event.clone();
             let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 let resp = match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
                     Ok(r) => r,
@@ -96,7 +110,9 @@ impl WorkerClient {
                     Response::Embeddings { id, .. }
                     | Response::Classified { id, .. }
                     | Response::Similar { id, .. }
-                    | Response::Exported { id, .. } => Some(*id),
+                    | Response::Exported { id, .. }
+                    | Response::Estimated { id, .. }
+                    | Response::Benched { id, .. } => Some(*id),
                     Response::Error { id, .. } => *id,
                     _ => None,
                 };
@@ -123,7 +139,28 @@ impl WorkerClient {
                         message: format!("the worker stopped: {}", ev.message()),
                     });
                 });
+            // A pool thread that traps leaves the worker blocked on its job, unable to answer: the
+            // thread tells the page itself.
+            let pool_crash = (url == THREADED_WORKER_URL)
+                .then(|| web_sys::BroadcastChannel::new(POOL_CRASH_CHANNEL).ok())
+                .flatten()
+                .map(|channel| {
+                    let on = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                        let what = ev.data().as_string().unwrap_or_default();
+                        on_event_crash(Response::Error {
+                            id: None,
+                            message: format!(
+                                "a compute thread stopped ({what}; most likely out of memory) and the \
+                                 worker cannot go on. Reload the page, then use fewer cores, a smaller \
+                                 batch or a shorter max_seq_length"
+                            ),
+                        });
+                    });
+                    channel.set_onmessage(Some(on.as_ref().unchecked_ref()));
+                    (channel, on)
+                });
             WorkerClient {
+                _pool_crash: pool_crash,
                 worker: worker.clone(),
                 queue: RefCell::new(Some(Vec::new())),
                 next_id: Cell::new(1),

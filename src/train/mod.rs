@@ -1,6 +1,7 @@
 //! Training: the run configuration ([`config`]), losses as types ([`loss`]), batching ([`batch`]),
 //! AdamW and its schedule ([`optim`]), how a batch is cut into shards and rounds ([`plan`]), the
-//! step machine ([`trainer::Trainer`]) and the whole run with evaluation, best checkpoint, early
+//! step machine ([`trainer::Trainer`]), the duration estimate before a run ([`estimate`]) and the
+//! whole run with evaluation, best checkpoint, early
 //! stopping, cancellation and metadata ([`session::Session`]). Plain computation — no threads of
 //! its own, timers or I/O: the clock and the cancel flag are the caller's — so the CLI, the browser
 //! worker and the tests share it.
@@ -10,6 +11,7 @@
 
 pub mod batch;
 pub mod config;
+pub mod estimate;
 pub mod loss;
 pub mod metadata;
 pub mod optim;

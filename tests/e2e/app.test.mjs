@@ -305,6 +305,24 @@ async function main() {
   await user.click('[data-testid="tab-train"]');
   const epochs = await user.inputValue('[data-testid="cfg-epochs"]');
   check(epochs === "12", `a new user gets the v3 defaults (${epochs} epochs)`);
+  const mode = await user.locator('[data-testid="compute-mode"]').innerText();
+  const cores = os.cpus().length;
+  check(
+    mode.includes(`Computing on ${Math.min(cores, 16)} core`) && mode.includes("fastest mode"),
+    `the page says it computes on every core, threaded (${mode})`
+  );
+  check(
+    (await user.inputValue('[data-testid="cfg-cores"]')) === String(Math.min(cores, 16)),
+    "the cores field defaults to the browser's core count"
+  );
+  await user.waitForFunction(
+    () => /^Estimated duration/.test(document.querySelector('[data-testid="train-estimate"]')?.textContent.trim() || ""),
+    null,
+    { timeout: 300000 }
+  );
+  const estimate = await user.locator('[data-testid="train-estimate"]').innerText();
+  check(true, `the estimate is shown before Start (${estimate})`);
+  await user.screenshot({ path: path.join(out, "new-user-estimate.png"), fullPage: true });
   await user.click('[data-testid="train-start"]');
   await user.waitForFunction(
     () => /^step [1-9]\d* of \d+ .*left/.test(document.querySelector('[data-testid="train-status"]')?.textContent.trim() || ""),
@@ -323,6 +341,38 @@ async function main() {
   check(true, "Cancel stops it and keeps the best checkpoint");
   await context2.close();
   fs.rmSync(profile2, { recursive: true, force: true });
+
+  // 10. A host without the isolation headers: the page runs the single-threaded worker, says so,
+  // and still works (the model loads, the estimate's training steps run).
+  const plain = await serve(dist, { isolate: false });
+  const plainOrigin = `http://127.0.0.1:${plain.port}`;
+  const profile3 = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-plain-"));
+  const context3 = await launch(profile3);
+  const slow = context3.pages()[0] || (await context3.newPage());
+  watch(context3, slow, plainOrigin, foreign, problems, " (not isolated)");
+  await slow.goto(plainOrigin + "/");
+  await slow.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
+  await slow.click('[data-testid="tab-data"]');
+  await dropJson(slow, "training_pairs.json", pairsJson);
+  await slow.waitForSelector('[data-testid="data-file"]', { timeout: 30000 });
+  await slow.click('[data-testid="tab-train"]');
+  await slow.fill('[data-testid="cfg-max-pairs"]', "64");
+  await slow.press('[data-testid="cfg-max-pairs"]', "Tab");
+  const slowMode = await slow.locator('[data-testid="compute-mode"]').innerText();
+  check(
+    /Computing on 1 core, not in the fastest mode: .*not cross-origin isolated/.test(slowMode),
+    `without COOP/COEP the page says why it is slower (${slowMode})`
+  );
+  await slow.waitForFunction(
+    () => /^Estimated duration/.test(document.querySelector('[data-testid="train-estimate"]')?.textContent.trim() || ""),
+    null,
+    { timeout: 300000 }
+  );
+  check(true, `and still trains, on one core (${await slow.locator('[data-testid="train-estimate"]').innerText()})`);
+  await slow.screenshot({ path: path.join(out, "not-isolated.png"), fullPage: true });
+  await context3.close();
+  plain.server.close();
+  fs.rmSync(profile3, { recursive: true, force: true });
 
   check(foreign.length === 0, `no request left the origin (${foreign.length}: ${foreign.slice(0, 3)})`);
   check(dialogs === 0, "no alert ran");

@@ -2,7 +2,8 @@
 // Chromium, on the workload of src/bench.rs (encode 512 STS-B sentences, 8 training steps):
 //
 //   node tests/e2e/threads.mjs DIST DATASETS            test: same losses and weights for any thread count
-//   node tests/e2e/threads.mjs DIST DATASETS --bench N  print BENCH_WASM lines for 1 and N threads
+//   node tests/e2e/threads.mjs DIST DATASETS --bench N  print BENCH_WASM lines: threaded build on 1
+//                                                       and N threads, single-threaded build
 //
 // The threaded build (dist/mt, wasm atomics) runs with 1, 2 and 3 threads, the single-threaded
 // build (dist/, for pages that are not cross-origin isolated) with one. The shards of a batch and
@@ -84,9 +85,14 @@ async function main() {
     await page.goto(`http://127.0.0.1:${port}/__blank.html`);
     check(await page.evaluate(() => self.crossOriginIsolated), "the page is cross-origin isolated");
     if (bench) {
-      for (const n of [1, bench]) {
-        const f = await workload(page, "./mt/worker_loader.js", n);
-        console.log(`BENCH_WASM ${JSON.stringify(f)}`);
+      const runs = [
+        ["mt1", "./mt/worker_loader.js", 1],
+        ["mtN", "./mt/worker_loader.js", bench],
+        ["st", "./worker_loader.js", 1],
+      ];
+      for (const [tag, url, n] of runs) {
+        const f = await workload(page, url, n);
+        console.log(`BENCH_WASM ${tag} ${JSON.stringify(f)}`);
       }
       return;
     }
