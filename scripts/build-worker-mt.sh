@@ -16,8 +16,12 @@ target_dir=${CARGO_TARGET_DIR:-target}/mt
 # The link arguments make the memory shared and imported (each pool worker instantiates the module
 # on it) and export the thread-local-storage symbols wasm-bindgen's thread start-up needs. A shared
 # memory cannot grow past its declared maximum: 4 GiB, all wasm32 can address.
+# This build is also the relaxed-SIMD one (the matrix kernel's fused multiply-add,
+# src/model/wasm_gemm.rs): every browser with shared-memory threads and relaxed SIMD (Chrome 114+,
+# Firefox 145+) gets both; the page checks for both (src/app/worker_client.rs `fastest_mode`) and
+# otherwise loads Trunk's single-threaded plain-SIMD128 build.
 flags=(
-  -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128
+  -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd
   --cfg 'getrandom_backend="wasm_js"'
   -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296
   -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size

@@ -111,7 +111,8 @@ LAYERS = [
     ["encoder"],
     ["eval", "native", "web", "reference"],
     ["train", "classify"],
-    ["protocol", "bench"],
+    ["bench"],
+    ["protocol"],
     ["app", "worker"],
 ]
 LAYER = {m: i for i, layer in enumerate(LAYERS) for m in layer}

@@ -12,8 +12,9 @@
 //! Layers, bottom to top; a module imports only from layers below it (`make lint` checks this with
 //! `scripts/module-graph.py`): foundations (`error`, `rng`, `parallel`, `provenance`) → data and text
 //! (`data`, `tokenize`, `pooling`, `archive`, `device`) → `model` → `encoder` → evaluation and the
-//! edges (`eval`, `native`, `web`, `reference`) → `train`, `classify` → `protocol`, `bench` → the
-//! programs' halves (`app`, `worker`) → the binaries. A file inside a folder module may import its
+//! edges (`eval`, `native`, `web`, `reference`) → `train`, `classify` → `bench` (the measured
+//! workload, whose figures the protocol carries) → `protocol` → the programs' halves (`app`,
+//! `worker`) → the binaries. A file inside a folder module may import its
 //! siblings and whatever its folder's `Imports:` paragraph allows.
 
 pub mod archive;

@@ -256,6 +256,9 @@ pub enum Response {
         id: u64,
         /// What was measured.
         figures: WorkloadFigures,
+        /// Bytes of the worker's wasm memory after the workload. A wasm memory never shrinks, so
+        /// this is the peak; in the threaded build all threads share it, so it is the total.
+        wasm_memory_bytes: u64,
     },
     /// A request failed (`id` when it had one); the message names file, record and field where the
     /// data is at fault.

@@ -223,10 +223,28 @@ fn handle(req: Request) {
             sts_test,
             sts_train,
         } => match bench(&sts_test, &sts_train) {
-            Ok(figures) => post(&Response::Benched { id, figures }),
+            Ok(figures) => post(&Response::Benched {
+                id,
+                figures,
+                wasm_memory_bytes: wasm_memory_bytes(),
+            }),
             Err(e) => fail(Some(id), e),
         },
     }
+}
+
+/// The size of this module's linear memory (shared by every pool thread in the threaded build).
+fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            let buffer = m.buffer();
+            js_sys::Reflect::get(&buffer, &"byteLength".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u64
+        })
+        .unwrap_or(0)
 }
 
 /// Run on `threads` threads (at most [`MAX_THREADS`]); the single-threaded build stays at one.

@@ -29,7 +29,7 @@ pub const POOL_CRASH_CHANNEL: &str = "ticketsim-pool";
 /// Whether the page can run the threaded worker: `Err` says why not, in words for the user. Threads
 /// share one wasm memory, which browsers give only to cross-origin isolated pages (the server
 /// sends `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
-/// require-corp`).
+/// require-corp`); the threaded build is also the relaxed-SIMD one (`scripts/build-worker-mt.sh`).
 pub fn fastest_mode() -> Result<(), String> {
     let global = js_sys::global();
     let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into())
@@ -46,7 +46,52 @@ pub fn fastest_mode() -> Result<(), String> {
     if !js_sys::Reflect::has(&global, &"SharedArrayBuffer".into()).unwrap_or(false) {
         return Err("this browser has no SharedArrayBuffer: it computes on one core".into());
     }
+    if !relaxed_simd() {
+        return Err(
+            "this browser has no relaxed SIMD (the fused multiply-add the threaded \
+                    build's matrix kernel uses; Chrome 114+, Firefox 145+), so it runs the \
+                    single-threaded build"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// A module whose one function computes `f32x4.relaxed_madd` of three constants: it validates
+/// exactly where the browser runs relaxed SIMD. A module using an instruction the engine lacks
+/// fails to compile as a whole, so the page must pick the build before loading it.
+const RELAXED_SIMD_PROBE: [u8; 82] = {
+    let mut m = [0u8; 82];
+    let head: [u8; 23] = [
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+        0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+        0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+        0x0a, 0x3d, 0x01, 0x3b, // code: one body of 59 bytes
+    ];
+    let mut i = 0;
+    while i < head.len() {
+        m[i] = head[i];
+        i += 1;
+    }
+    // m[23] = 0: no locals. Three `v128.const 0` (0xfd 0x0c + 16 zero bytes) at 24, 42, 60.
+    let mut c = 0;
+    while c < 3 {
+        m[24 + 18 * c] = 0xfd;
+        m[25 + 18 * c] = 0x0c;
+        c += 1;
+    }
+    // f32x4.relaxed_madd (0xfd 0x105 as LEB128), end.
+    m[78] = 0xfd;
+    m[79] = 0x85;
+    m[80] = 0x02;
+    m[81] = 0x0b;
+    m
+};
+
+/// Whether this browser runs relaxed SIMD: it validates a module of one `f32x4.relaxed_madd`.
+pub fn relaxed_simd() -> bool {
+    let bytes = js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]);
+    js_sys::WebAssembly::validate(&bytes.into()).unwrap_or(false)
 }
 
 /// Logical cores the browser reports.

@@ -8,7 +8,9 @@
 // The threaded build (dist/mt, wasm atomics) runs with 1, 2 and 3 threads, the single-threaded
 // build (dist/, for pages that are not cross-origin isolated) with one. The shards of a batch and
 // the order their gradients are added in do not depend on the thread count, so the loss of every
-// step and the trained weights (sha256 of model.safetensors) must be bit-identical across all four.
+// step and the trained weights (sha256 of model.safetensors) must be bit-identical for 1, 2 and 3
+// threads. The single-threaded build is the plain-SIMD128 one: its matrix kernel multiplies then
+// adds where the threaded (relaxed-SIMD) one fuses, so its losses agree to rounding (1e-5 relative).
 import { serve, launch } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
@@ -18,6 +20,10 @@ const dist = path.resolve(process.argv[2] || "dist");
 const datasets = path.resolve(process.argv[3] || "../shared/datasets");
 const benchAt = process.argv.indexOf("--bench");
 const bench = benchAt > 0 ? Number(process.argv[benchAt + 1] || os.cpus().length) : 0;
+// --mpnet DIR (with --bench): also run the workload with all-mpnet-base-v2 from DIR on the threaded
+// build with N threads, for its memory and speed.
+const mpnetAt = process.argv.indexOf("--mpnet");
+const mpnet = mpnetAt > 0 ? path.resolve(process.argv[mpnetAt + 1]) : null;
 const MODEL_FILES = [
   "config.json",
   "model.safetensors",
@@ -27,10 +33,11 @@ const MODEL_FILES = [
   "1_Pooling/config.json",
 ];
 
-// In the page: start a worker build, load MiniLM, set the threads, run the workload.
-async function workload(page, url, threads) {
+// In the page: start a worker build, load a model (MiniLM unless told), set the threads, run the
+// workload; the figures come back with the worker's wasm memory size.
+async function workload(page, url, threads, model = ["./models/minilm", "all-MiniLM-L6-v2"]) {
   return page.evaluate(
-    async ([url, threads, files]) => {
+    async ([url, threads, files, [dir, name]]) => {
       const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
       const w = new Worker(url);
       const next = (type) =>
@@ -49,8 +56,8 @@ async function workload(page, url, threads) {
       try {
         await next("ready");
         const wire = [];
-        for (const f of files) wire.push({ path: f, bytes: await get(`./models/minilm/${f}`) });
-        w.postMessage({ type: "load_model", name: "all-MiniLM-L6-v2", files: wire });
+        for (const f of files) wire.push({ path: f, bytes: await get(`${dir}/${f}`) });
+        w.postMessage({ type: "load_model", name, files: wire });
         await next("model_loaded");
         w.postMessage({ type: "set_threads", threads });
         const t = await next("threads");
@@ -61,12 +68,18 @@ async function workload(page, url, threads) {
           sts_train: await get("./datasets/stsbenchmark/sts-train.csv"),
         });
         const b = await next("benched");
-        return { threads: t.threads, threaded: t.threaded, ...b.figures, isolated: self.crossOriginIsolated };
+        return {
+          threads: t.threads,
+          threaded: t.threaded,
+          ...b.figures,
+          wasm_memory_mib: b.wasm_memory_bytes / 2 ** 20,
+          isolated: self.crossOriginIsolated,
+        };
       } finally {
         w.terminate();
       }
     },
-    [url, threads, MODEL_FILES]
+    [url, threads, MODEL_FILES, model]
   );
 }
 
@@ -76,7 +89,9 @@ function check(cond, what) {
 }
 
 async function main() {
-  const { server, port } = await serve(dist, { mounts: { "/datasets/": datasets } });
+  const mounts = { "/datasets/": datasets };
+  if (mpnet) mounts["/mpnet/"] = mpnet;
+  const { server, port } = await serve(dist, { mounts });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-threads-"));
   const context = await launch(profile);
   const page = context.pages()[0] || (await context.newPage());
@@ -93,6 +108,10 @@ async function main() {
       for (const [tag, url, n] of runs) {
         const f = await workload(page, url, n);
         console.log(`BENCH_WASM ${tag} ${JSON.stringify(f)}`);
+      }
+      if (mpnet) {
+        const f = await workload(page, "./mt/worker_loader.js", bench, ["./mpnet", "all-mpnet-base-v2"]);
+        console.log(`BENCH_WASM mpnetN ${JSON.stringify(f)}`);
       }
       return;
     }
@@ -112,13 +131,22 @@ async function main() {
     );
     check(!runs[3].threaded && runs[3].threads === 1, "the single-threaded build stays on one thread");
     const losses = (r) => JSON.stringify(r.step_losses);
+    const threaded = runs.slice(0, 3);
     check(
-      runs.every((r) => r.step_losses.length === r.timed_steps + 1 && losses(r) === losses(runs[0])),
-      "same loss at every step, bit for bit, for 1, 2 and 3 threads and the single-threaded build"
+      threaded.every((r) => r.step_losses.length === r.timed_steps + 1 && losses(r) === losses(runs[0])),
+      "same loss at every step, bit for bit, for 1, 2 and 3 threads"
     );
     check(
-      runs.every((r) => r.trained_sha256 === runs[0].trained_sha256 && r.trained_sha256.length === 64),
-      "same trained weights (sha256 of model.safetensors) for all of them"
+      threaded.every((r) => r.trained_sha256 === runs[0].trained_sha256 && r.trained_sha256.length === 64),
+      "same trained weights (sha256 of model.safetensors) for 1, 2 and 3 threads"
+    );
+    const st = runs[3];
+    const worst = Math.max(
+      ...st.step_losses.map((l, i) => Math.abs(l - runs[0].step_losses[i]) / Math.max(Math.abs(runs[0].step_losses[i]), 1e-12))
+    );
+    check(
+      st.step_losses.length === runs[0].step_losses.length && worst <= 1e-5,
+      `the single-threaded (plain SIMD128) build's losses agree to ${worst.toExponential(2)} relative (≤ 1e-5)`
     );
   } finally {
     await context.close();
