@@ -233,7 +233,7 @@ pub fn TrainPanel() -> impl IntoView {
         if estimated_for.get_value() == key {
             return;
         }
-        estimated_for.set_value(key);
+        estimated_for.set_value(key.clone());
         let Some(w) = ctx.client() else { return };
         estimate.set(EstimateState::Measuring);
         leptos::task::spawn_local(async move {
@@ -246,6 +246,10 @@ pub fn TrainPanel() -> impl IntoView {
                     config,
                 })
                 .await;
+            // The settings changed while the worker measured: a newer request owns the display.
+            if estimated_for.get_value() != key {
+                return;
+            }
             estimate.set(match answer {
                 Ok(Response::Estimated { estimate, .. }) => EstimateState::Done(estimate),
                 Ok(other) => EstimateState::Failed(format!("unexpected answer: {other:?}")),
