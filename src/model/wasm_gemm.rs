@@ -388,11 +388,11 @@ mod tests {
             rs: 3,
             cs: 1,
         };
-        let mut dst = vec![f32::NAN; 2 * 2 * MR];
+        let mut dst = [f32::NAN; 2 * 2 * MR];
         pack_a(&a, 1, 4, 1, 2, &mut dst[..]);
         // Rows 1..5, columns 1..3: one full panel.
         assert_eq!(&dst[..8], &[11., 21., 31., 41., 12., 22., 32., 42.]);
-        let mut dst = vec![f32::NAN; 2 * 3 * MR];
+        let mut dst = [f32::NAN; 2 * 3 * MR];
         pack_a(&a, 3, 2, 0, 3, &mut dst[..]);
         assert_eq!(
             &dst[..12],
@@ -405,7 +405,7 @@ mod tests {
             rs: 1,
             cs: 3,
         };
-        let mut dst = vec![f32::NAN; 2 * NR];
+        let mut dst = [f32::NAN; 2 * NR];
         pack_b(&b, 1, 2, 0, 5, &mut dst[..]);
         assert_eq!(
             dst,
