@@ -27,6 +27,10 @@
 //! ceiling: an earlier version of this kernel measured 32.4 (SIMD128) and 38.6 (relaxed) GFLOP/s
 //! against candle's 22.8 there.
 //!
+//! End to end (tests/web_bench.rs `workload`, MiniLM on one thread, SIMD128 build, same machine):
+//! encoding 148 → 196 sentences/s and training 24.2 → 30.5 pairs/s with this kernel in place of
+//! candle's matmul; the step losses agree to 1e-8.
+//!
 //! Elsewhere (native, or wasm without `simd128`) a portable micro-kernel with the same packing
 //! runs; the model uses this op only in wasm (see [`super::nn::Autocast::matmul`]), native keeps
 //! candle's matmul.
