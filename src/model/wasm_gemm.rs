@@ -14,12 +14,13 @@
 //!
 //! Measured with `cargo test --release --target wasm32-unknown-unknown --test web_bench -- gemm`
 //! (`bench::gemm_figures`: 1024×384 · 384×1536, weights transposed, best of 3 rounds of each, in
-//! the same run; headless Chromium on an AMD EPYC Zen 5 core of a shared 2-core VM):
+//! the same run; six runs per build in headless Chromium on an AMD EPYC Zen 5 core of a shared
+//! 2-core VM):
 //!
 //! | build                 | this kernel     | candle's matmul | ratio      |
 //! |-----------------------|-----------------|-----------------|------------|
-//! | SIMD128 (the default) | 61–62 GFLOP/s   | 43–45 GFLOP/s   | 1.36–1.42× |
-//! | `+relaxed-simd`       | 60–61.5 GFLOP/s | 39–41 GFLOP/s   | 1.47–1.54× |
+//! | SIMD128 (the default) | 55–62 GFLOP/s   | 42–45 GFLOP/s   | 1.32–1.42× |
+//! | `+relaxed-simd`       | 59–61.5 GFLOP/s | 39–41 GFLOP/s   | 1.47–1.54× |
 //!
 //! On Zen 5 multiplies and adds issue on separate pipes, so mul-then-add already reaches the same
 //! 16 flop/cycle as FMA on 128-bit vectors: both builds of this kernel sit at that ceiling, and the
