@@ -8,7 +8,8 @@
 //! optimiser state and warms the allocator).
 //!
 //! Imports: the training step machine and configuration, the encoder, the data layer's pairs (STS-B),
-//! the device, the seeded RNG, the thread pool's size and provenance's hash.
+//! the device, the seeded RNG, the thread pool's size, provenance's hash and the model's matrix
+//! product ([`Autocast`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ use crate::data::pairs::parse_sts;
 use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::Result;
+use crate::model::Autocast;
 use crate::train::config::TrainConfig;
 use crate::train::trainer::Trainer;
 
@@ -46,6 +48,11 @@ pub struct WorkloadFigures {
     /// the training ratio.
     #[serde(default)]
     pub gemm_gflops: f64,
+    /// candle's plain `Tensor::matmul` on the same shape in the same run: the baseline of
+    /// [`Self::gemm_gflops`], which measures the model's path (our `wasm_gemm` kernel in wasm,
+    /// candle's matmul natively, where the two figures measure the same code).
+    #[serde(default)]
+    pub gemm_gflops_candle: f64,
     /// Loss of every step, the untimed first one included.
     #[serde(default)]
     pub step_losses: Vec<f64>,
@@ -119,7 +126,7 @@ pub fn run(
         .find(|(path, _)| path == "model.safetensors")
         .map(|(_, bytes)| crate::provenance::sha256_hex(bytes))
         .unwrap_or_default();
-    let gemm_gflops = gemm_gflops(dev, &now_ms)?;
+    let (gemm_gflops, gemm_gflops_candle) = gemm_figures(dev, &now_ms)?;
     Ok(WorkloadFigures {
         platform: if cfg!(target_arch = "wasm32") {
             "wasm".into()
@@ -133,28 +140,42 @@ pub fn run(
         pairs_per_second: timed_pairs as f64 / train_s,
         final_loss: last.loss,
         gemm_gflops,
+        gemm_gflops_candle,
         step_losses,
         threads: crate::parallel::data_threads(),
         trained_sha256,
     })
 }
 
-/// Time candle's matmul on [`GEMM_SHAPE`] (weights transposed, as the linear layers use them).
-fn gemm_gflops(dev: &candle_core::Device, now_ms: &impl Fn() -> f64) -> Result<f64> {
+/// GFLOP/s on [`GEMM_SHAPE`] (weights transposed, as the linear layers use them) of the model's
+/// matrix product ([`Autocast::matmul`] in f32) and of candle's `Tensor::matmul`, measured in
+/// alternating rounds of the same run (best round of each, so a busy machine hurts both alike).
+pub fn gemm_figures(dev: &candle_core::Device, now_ms: &impl Fn() -> f64) -> Result<(f64, f64)> {
     let (m, k, n) = GEMM_SHAPE;
     let mut rng = crate::rng::Rng::new(7);
     let mut fill = |len: usize| (0..len).map(|_| rng.next_f32() - 0.5).collect::<Vec<f32>>();
     let a = candle_core::Tensor::from_vec(fill(m * k), (m, k), dev)?;
     let w = candle_core::Tensor::from_vec(fill(n * k), (n, k), dev)?;
     let wt = w.t()?;
-    a.matmul(&wt)?; // warm-up: first-touch allocations
-    let reps = 8;
-    let t = now_ms();
-    for _ in 0..reps {
-        std::hint::black_box(a.matmul(&wt)?);
+    let model = Autocast::default();
+    // Warm-up: first-touch allocations.
+    model.matmul(&a, &wt)?;
+    a.matmul(&wt)?;
+    let reps = 4;
+    let time = |f: &dyn Fn() -> candle_core::Result<candle_core::Tensor>| -> Result<f64> {
+        let t = now_ms();
+        for _ in 0..reps {
+            std::hint::black_box(f()?);
+        }
+        crate::device::synchronize(dev)?;
+        let secs = (now_ms() - t) / 1000.0;
+        // In f64: m·k·n·reps overflows wasm32's 32-bit usize.
+        Ok(2.0 * (m * k * n) as f64 * reps as f64 / secs / 1e9)
+    };
+    let (mut ours, mut candle) = (0f64, 0f64);
+    for _ in 0..3 {
+        ours = ours.max(time(&|| model.matmul(&a, &wt))?);
+        candle = candle.max(time(&|| a.matmul(&wt))?);
     }
-    crate::device::synchronize(dev)?;
-    let secs = (now_ms() - t) / 1000.0;
-    // In f64: m·k·n·reps overflows wasm32's 32-bit usize.
-    Ok(2.0 * (m * k * n) as f64 * reps as f64 / secs / 1e9)
+    Ok((ours, candle))
 }

@@ -43,3 +43,17 @@ async fn workload() {
     web_sys::console::log_1(&line.into());
     assert!(f.pairs_per_second > 0.0 && f.sentences_per_second > 0.0 && f.gemm_gflops > 0.0);
 }
+
+/// Only the matrix product: our `wasm_gemm` kernel (the model's path) against candle's matmul on
+/// `bench::GEMM_SHAPE` in the same run, as one `BENCH_GEMM {"kernel":…,"candle":…}` line.
+#[wasm_bindgen_test]
+fn gemm() {
+    let (kernel, candle) =
+        ticketsim::bench::gemm_figures(&candle_core::Device::Cpu, &now_ms).unwrap();
+    let line = format!(
+        "BENCH_GEMM {}",
+        serde_json::json!({ "kernel": kernel, "candle": candle })
+    );
+    web_sys::console::log_1(&line.into());
+    assert!(kernel > 0.0 && candle > 0.0);
+}

@@ -13,6 +13,7 @@ pub mod kernels;
 pub mod mpnet;
 pub mod nn;
 pub mod params;
+pub mod wasm_gemm;
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;

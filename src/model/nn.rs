@@ -102,13 +102,20 @@ impl Autocast {
 
     /// `a · b` computed in the precision in force, returned in `a`'s dtype. Under a reduced
     /// precision the inputs are cast (differentiably: the gradient is cast back), the product runs
-    /// on the GPU's tensor cores, and the f32 result keeps the rest of the network in f32.
+    /// on the GPU's tensor cores, and the f32 result keeps the rest of the network in f32. In f32
+    /// on the CPU in wasm, the product is [`super::wasm_gemm::matmul`].
     pub fn matmul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         match self.get().autocast_dtype() {
             Some(dt) if a.dtype() != dt => a
                 .to_dtype(dt)?
                 .matmul(&b.to_dtype(dt)?)?
                 .to_dtype(a.dtype()),
+            // In wasm our packed 4×8 SIMD kernel beats candle's (see `wasm_gemm`); natively
+            // candle's matmul (AVX/FMA gemm, or the GPU) stays.
+            #[cfg(target_arch = "wasm32")]
+            _ if a.device().is_cpu() && a.dtype() == DType::F32 && b.dtype() == DType::F32 => {
+                super::wasm_gemm::matmul(a, b)
+            }
             _ => a.matmul(b),
         }
     }
