@@ -36,7 +36,10 @@ print(f"workload: encode {mt1['sentences']} STS-B sentences, {mt1['timed_steps']
 row("browser, threaded build, 1 thread", mt1)
 row(f"browser, threaded build, {cores} threads", mtn)
 row("browser, single-threaded build", st)
-row(f"browser, threaded, {cores} threads, MPNet", mp)
+if 'error' in mp:
+    print(f"  browser, threaded, {cores} threads, MPNet: FAILED: {mp['error'].splitlines()[0]}")
+else:
+    row(f"browser, threaded, {cores} threads, MPNet", mp)
 row("native CLI, 1 core", n1)
 row(f"native CLI, {cores} cores", nn)
 print(f"browser scaling {cores} threads / 1: training {mtn['pairs_per_second'] / mt1['pairs_per_second']:.2f}x (target >= 1.7x), "
@@ -57,6 +60,6 @@ print(f"threaded 1 vs {cores} threads: same losses and weights bit for bit: {sam
 mem = lambda f: f"{f['wasm_memory_mib']:.0f} MiB"
 print(f"browser memory (the worker's wasm memory after the workload = its peak; one memory shared by all threads, "
       f"so per-worker = total): MiniLM 1 thread {mem(mt1)}, {cores} threads {mem(mtn)}, single-threaded build {mem(st)}; "
-      f"MPNet {cores} threads {mem(mp)}")
+      f"MPNet {cores} threads {mem(mp) if 'error' not in mp else 'did not fit (a thread ran out of memory)'}")
 print(json.dumps({"browser_mpnetN": mp, "browser_mt1": mt1, "browser_mtN": mtn, "browser_st": st, "native_1": n1, "native_N": nn}))
 PY

@@ -40,6 +40,11 @@ async function workload(page, url, threads, model = ["./models/minilm", "all-Min
     async ([url, threads, files, [dir, name]]) => {
       const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
       const w = new Worker(url);
+      // A pool thread that traps (out of memory) leaves the worker blocked; it reports here.
+      const crash = new BroadcastChannel("ticketsim-pool");
+      const crashed = new Promise((_, reject) => {
+        crash.onmessage = (e) => reject(new Error(`${url}: a compute thread stopped: ${e.data}`));
+      });
       const next = (type) =>
         new Promise((resolve, reject) => {
           const on = (e) => {
@@ -52,6 +57,7 @@ async function workload(page, url, threads, model = ["./models/minilm", "all-Min
           };
           w.addEventListener("message", on);
           w.addEventListener("error", (e) => reject(new Error(`${url}: ${e.message}`)));
+          crashed.catch(reject);
         });
       try {
         await next("ready");
@@ -76,6 +82,7 @@ async function workload(page, url, threads, model = ["./models/minilm", "all-Min
           isolated: self.crossOriginIsolated,
         };
       } finally {
+        crash.close();
         w.terminate();
       }
     },
@@ -110,7 +117,10 @@ async function main() {
         console.log(`BENCH_WASM ${tag} ${JSON.stringify(f)}`);
       }
       if (mpnet) {
-        const f = await workload(page, "./mt/worker_loader.js", bench, ["./mpnet", "all-mpnet-base-v2"]);
+        // MPNet may not fit a tab: report the failure as the figure rather than lose the others.
+        const f = await workload(page, "./mt/worker_loader.js", bench, ["./mpnet", "all-mpnet-base-v2"]).catch(
+          (e) => ({ error: String(e.message || e) })
+        );
         console.log(`BENCH_WASM mpnetN ${JSON.stringify(f)}`);
       }
       return;
