@@ -74,46 +74,45 @@ impl MatRef<'_> {
 /// Pack rows `i0..i0 + mc`, columns `p0..p0 + kc` of `a` into 4-row panels: panel `q` holds, for
 /// each `p`, the four values of rows `i0 + 4q ..` at column `p0 + p` (zeros past the last row).
 pub fn pack_a(a: &MatRef, i0: usize, mc: usize, p0: usize, kc: usize, dst: &mut [f32]) {
-    for (q, panel) in dst[..mc.div_ceil(MR) * kc * MR]
-        .chunks_exact_mut(kc * MR)
-        .enumerate()
-    {
-        for r in 0..MR {
-            let row = i0 + q * MR + r;
-            if row >= i0 + mc {
-                for p in 0..kc {
-                    panel[p * MR + r] = 0.0;
-                }
-                continue;
-            }
-            let base = a.offset + row * a.rs + p0 * a.cs;
-            let src = &a.data[base..base + (kc - 1) * a.cs + 1];
-            for p in 0..kc {
-                panel[p * MR + r] = src[p * a.cs];
-            }
-        }
-    }
+    pack_panels::<MR>(a.data, a.offset, a.rs, a.cs, i0, mc, p0, kc, dst);
 }
 
 /// Pack rows `p0..p0 + kc`, columns `j0..j0 + nc` of `b` into 8-column panels: panel `q` holds,
 /// for each `p`, the eight values of row `p0 + p` at columns `j0 + 8q ..` (zeros past the last).
 pub fn pack_b(b: &MatRef, p0: usize, kc: usize, j0: usize, nc: usize, dst: &mut [f32]) {
-    for (q, panel) in dst[..nc.div_ceil(NR) * kc * NR]
-        .chunks_exact_mut(kc * NR)
+    pack_panels::<NR>(b.data, b.offset, b.cs, b.rs, j0, nc, p0, kc, dst);
+}
+
+/// The packing both operands share: `W` lanes (A's rows, B's columns; stride `lane_stride`) side by
+/// side for each step `p` along k (stride `depth_stride`), lanes past `l0 + lanes` zero.
+#[allow(clippy::too_many_arguments)]
+fn pack_panels<const W: usize>(
+    data: &[f32],
+    offset: usize,
+    lane_stride: usize,
+    depth_stride: usize,
+    l0: usize,
+    lanes: usize,
+    p0: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
+    for (q, panel) in dst[..lanes.div_ceil(W) * kc * W]
+        .chunks_exact_mut(kc * W)
         .enumerate()
     {
-        for c in 0..NR {
-            let col = j0 + q * NR + c;
-            if col >= j0 + nc {
+        for r in 0..W {
+            let lane = l0 + q * W + r;
+            if lane >= l0 + lanes {
                 for p in 0..kc {
-                    panel[p * NR + c] = 0.0;
+                    panel[p * W + r] = 0.0;
                 }
                 continue;
             }
-            let base = b.offset + p0 * b.rs + col * b.cs;
-            let src = &b.data[base..base + (kc - 1) * b.rs + 1];
+            let base = offset + lane * lane_stride + p0 * depth_stride;
+            let src = &data[base..base + (kc - 1) * depth_stride + 1];
             for p in 0..kc {
-                panel[p * NR + c] = src[p * b.rs];
+                panel[p * W + r] = src[p * depth_stride];
             }
         }
     }

@@ -6,7 +6,7 @@
 //
 // Screenshots of every step go to OUT_DIR (default target/e2e). Exits non-zero on the first
 // failed check, naming it.
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, dropJson } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -64,19 +64,6 @@ function watch(context, page, origin, foreign, problems, tag = "") {
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console error${tag}: ${m.text()}`);
   });
-}
-
-// Drop a JSON file on the data panel's drop zone with a real drop event.
-async function dropJson(page, name, content) {
-  const dt = await page.evaluateHandle(
-    ([name, content]) => {
-      const d = new DataTransfer();
-      d.items.add(new File([content], name, { type: "application/json" }));
-      return d;
-    },
-    [name, content]
-  );
-  await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
 }
 
 let step = 0;

@@ -4,7 +4,7 @@
 //   BENCH_APP {"cores":…,"estimate":"…","first_eta":"…","seconds":…,"status":"…","outcome":"…"}
 // `make bench-app` runs it (minutes; not part of `make test`). Usage:
 //   node tests/e2e/epoch.mjs DIST [--cores N] [--not-isolated]
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, dropJson } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,12 +31,7 @@ async function main() {
     await page.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
     await page.click('[data-testid="tab-data"]');
     const content = fs.readFileSync(path.join(root, "data", "training_pairs.json"), "utf8");
-    const dt = await page.evaluateHandle((content) => {
-      const d = new DataTransfer();
-      d.items.add(new File([content], "training_pairs.json", { type: "application/json" }));
-      return d;
-    }, content);
-    await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
+    await dropJson(page, "training_pairs.json", content);
     await page.waitForSelector('[data-testid="data-file"]', { timeout: 30000 });
     await page.click('[data-testid="tab-train"]');
     await page.fill('[data-testid="cfg-epochs"]', "1");

@@ -79,3 +79,16 @@ export function launch(profile, options = {}) {
   });
 }
 
+
+// Drop a JSON file on the app's data panel with a real drop event, as a user dragging it would.
+export async function dropJson(page, name, content) {
+  const dt = await page.evaluateHandle(
+    ([name, content]) => {
+      const d = new DataTransfer();
+      d.items.add(new File([content], name, { type: "application/json" }));
+      return d;
+    },
+    [name, content]
+  );
+  await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
+}
