@@ -329,3 +329,15 @@ fn wasm_gemm_matches_candle_matmul() {
         &format!("wasm gemm vs candle matmul: max relative error {worst:.3e}").into(),
     );
 }
+
+/// The page's durations: seconds, minutes, hours rounded to the minute without a "60 min".
+#[wasm_bindgen_test]
+fn durations_read_as_people_write_them() {
+    use ticketsim::app::state::duration;
+    assert_eq!(duration(12_000.0), "12 s");
+    assert_eq!(duration(65_000.0), "1 min 05 s");
+    assert_eq!(duration(3_600_000.0), "1 h 00 min");
+    assert_eq!(duration(3_546_000.0 + 3_600_000.0), "1 h 59 min");
+    assert_eq!(duration(7_170_000.0), "2 h 00 min");
+    assert_eq!(duration(16_920_000.0), "4 h 42 min");
+}

@@ -466,7 +466,9 @@ impl ComputeState {
 pub fn duration(ms: f64) -> String {
     let s = (ms / 1000.0).round() as u64;
     if s >= 3600 {
-        format!("{} h {:02} min", s / 3600, (s % 3600 + 30) / 60)
+        // Round to whole minutes first, so 1 h 59 min 40 s reads "2 h 00 min", not "1 h 60 min".
+        let m = (s + 30) / 60;
+        format!("{} h {:02} min", m / 60, m % 60)
     } else if s >= 60 {
         format!("{} min {:02} s", s / 60, s % 60)
     } else {
