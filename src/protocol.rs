@@ -173,6 +173,9 @@ pub enum Response {
         vectors: Vec<Vec<f32>>,
         /// Milliseconds spent encoding.
         ms: f64,
+        /// Texts the model actually encoded in those milliseconds: the others were repeats or came
+        /// from the worker's embedding cache, so a throughput is `encoded / ms`, not `vectors / ms`.
+        encoded: usize,
     },
     /// One optimiser step done.
     Step {

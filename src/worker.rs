@@ -336,6 +336,11 @@ fn model(slot: Slot) -> Result<Rc<Loaded>> {
 
 /// Embeddings of `texts` with one model, computing only those not in the cache.
 fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    embed_counted(slot, texts).map(|(vectors, _)| vectors)
+}
+
+/// [`embed`], also saying how many texts went through the model (the rest were cached or repeats).
+fn embed_counted(slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
     let m = model(slot)?;
     let missing: Vec<String> = STATE.with(|s| {
         let s = s.borrow();
@@ -346,6 +351,7 @@ fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
             .cloned()
             .collect()
     });
+    let encoded = missing.len();
     if !missing.is_empty() {
         let vectors = m.encoder.encode(&missing, 32)?;
         STATE.with(|s| {
@@ -355,20 +361,26 @@ fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
             }
         });
     }
-    STATE.with(|s| {
+    let vectors = STATE.with(|s| {
         let s = s.borrow();
-        Ok(texts
+        texts
             .iter()
             .map(|t| s.cache[&(slot, t.clone())].clone())
-            .collect())
-    })
+            .collect()
+    });
+    Ok((vectors, encoded))
 }
 
 fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> {
     let t0 = now_ms();
-    let vectors = embed(slot, texts)?;
+    let (vectors, encoded) = embed_counted(slot, texts)?;
     let ms = now_ms() - t0;
-    Ok(move |id| Response::Embeddings { id, vectors, ms })
+    Ok(move |id| Response::Embeddings {
+        id,
+        vectors,
+        ms,
+        encoded,
+    })
 }
 
 fn find_similar(

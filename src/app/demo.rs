@@ -52,7 +52,7 @@ pub fn DemoPanel() -> impl IntoView {
             let mut out = Vec::new();
             for (slot, name) in ctx.compared_slots() {
                 match w.encode(slot, texts.clone()).await {
-                    Ok((vectors, _)) => out.push((name, crate::cosine(&vectors[0], &vectors[1]))),
+                    Ok((vectors, ..)) => out.push((name, crate::cosine(&vectors[0], &vectors[1]))),
                     Err(e) => return status.set(e),
                 }
             }

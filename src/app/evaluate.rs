@@ -46,11 +46,12 @@ async fn score(ctx: Ctx, slot: Slot, pairs: &[TrainPair]) -> Result<Vec<f64>, St
         .iter()
         .flat_map(|p| [p.a.clone(), p.b.clone()])
         .collect();
-    let n = texts.len();
-    let (vectors, ms) = w.encode(slot, texts).await?;
-    // The cache makes repeats free; only a real encode says how fast encoding is.
-    if ms > 50.0 {
-        ctx.embed_rate.set(Some((n as f64 / (ms / 1000.0), n)));
+    let (vectors, ms, encoded) = w.encode(slot, texts).await?;
+    // Cached texts and repeats cost nothing: the rate is over the texts the model encoded, and only
+    // an encode long enough to time says how fast encoding is.
+    if encoded > 0 && ms > 50.0 {
+        ctx.embed_rate
+            .set(Some((encoded as f64 / (ms / 1000.0), encoded)));
     }
     Ok((0..pairs.len())
         .map(|k| crate::cosine(&vectors[2 * k], &vectors[2 * k + 1]) as f64)

@@ -73,7 +73,7 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
     if !texts.is_empty() {
         texts.sort();
         texts.dedup();
-        let (vectors, _) = w.encode(slot, texts.clone()).await?;
+        let (vectors, ..) = w.encode(slot, texts.clone()).await?;
         let mut seen = std::collections::HashSet::new();
         for (i, u) in vectors.iter().enumerate() {
             let mut near: Vec<(usize, f32)> = vectors
@@ -109,7 +109,7 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
             .iter()
             .flat_map(|(a, b)| [a.clone(), b.clone()])
             .collect();
-        let (vectors, _) = w.encode(slot, texts).await?;
+        let (vectors, ..) = w.encode(slot, texts).await?;
         for (k, (a, b)) in pairs.into_iter().enumerate() {
             let score = crate::cosine(&vectors[2 * k], &vectors[2 * k + 1]);
             cands.push(Candidate { a, b, score });

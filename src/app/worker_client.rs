@@ -248,14 +248,20 @@ impl WorkerClient {
         }
     }
 
-    /// Embed `texts` with one model: the vectors and the worker's milliseconds.
+    /// Embed `texts` with one model: the vectors, the worker's milliseconds and how many texts it
+    /// encoded in them (the rest came from its cache).
     pub async fn encode(
         &self,
         slot: Slot,
         texts: Vec<String>,
-    ) -> Result<(Vec<Vec<f32>>, f64), String> {
+    ) -> Result<(Vec<Vec<f32>>, f64, usize), String> {
         match self.call(|id| Request::Encode { id, slot, texts }).await? {
-            Response::Embeddings { vectors, ms, .. } => Ok((vectors, ms)),
+            Response::Embeddings {
+                vectors,
+                ms,
+                encoded,
+                ..
+            } => Ok((vectors, ms, encoded)),
             other => Err(format!("unexpected answer from the worker: {other:?}")),
         }
     }
