@@ -241,35 +241,9 @@ fn classifier_trains_and_predicts_in_wasm() {
 /// values and both gradients through `backward()`, max |diff| / max |candle| ≤ 1e-5.
 #[wasm_bindgen_test]
 fn wasm_gemm_matches_candle_matmul() {
-    use candle_core::{Device, Tensor, Var};
-    let dev = Device::Cpu;
-    let mut rng = ticketsim::rng::Rng::new(21);
-    let mut randn = |len: usize| -> Vec<f32> { (0..len).map(|_| rng.normal() as f32).collect() };
-    let max_rel = |x: &Tensor, y: &Tensor| -> f32 {
-        let d = (x - y)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        let s = y
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        d / s.max(1e-30)
-    };
-    let mut worst = 0f32;
+    use ticketsim::model::wasm_gemm::{error_against_candle, Case};
     // (batch dims, m, k, n, a transposed, b transposed)
-    let cases: Vec<(Vec<usize>, usize, usize, usize, bool, bool)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![], 1, 1, 1, false, false),
         (vec![], 3, 5, 17, false, true),
         (vec![], 33, 385, 17, true, false),
@@ -279,52 +253,8 @@ fn wasm_gemm_matches_candle_matmul() {
         (vec![4, 3], 17, 33, 17, false, false),
         (vec![3], 33, 5, 1, true, true),
     ];
-    for (batch, m, k, n, ta, tb) in cases {
-        let shape = |r: usize, c: usize, t: bool| -> Vec<usize> {
-            let mut s = batch.clone();
-            s.extend(if t { [c, r] } else { [r, c] });
-            s
-        };
-        let count: usize = batch.iter().product();
-        let av = Var::from_vec(randn(count * m * k), shape(m, k, ta), &dev).unwrap();
-        let bv = Var::from_vec(randn(count * k * n), shape(k, n, tb), &dev).unwrap();
-        let a = if ta {
-            av.as_tensor().t().unwrap()
-        } else {
-            av.as_tensor().clone()
-        };
-        let b = if tb {
-            bv.as_tensor().t().unwrap()
-        } else {
-            bv.as_tensor().clone()
-        };
-        let ours = ticketsim::model::wasm_gemm::matmul(&a, &b).unwrap();
-        let theirs = a.matmul(&b).unwrap();
-        let mut errs = vec![max_rel(&ours, &theirs)];
-        let probe = Tensor::from_vec(randn(theirs.elem_count()), theirs.shape(), &dev).unwrap();
-        let g1 = (ours * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = (theirs * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&av, &bv] {
-            errs.push(max_rel(g1.get(v).unwrap(), g2.get(v).unwrap()));
-        }
-        for e in errs {
-            assert!(
-                e <= 1e-5,
-                "{batch:?} {m}×{k}·{k}×{n} (a t {ta}, b t {tb}): relative error {e}"
-            );
-            worst = worst.max(e);
-        }
-    }
+    let (worst, case) = error_against_candle(&cases, 21).unwrap();
+    assert!(worst <= 1e-5, "{case}: relative error {worst}");
     web_sys::console::log_1(
         &format!("wasm gemm vs candle matmul: max relative error {worst:.3e}").into(),
     );

@@ -371,10 +371,69 @@ impl CustomOp2 for MatMul {
     }
 }
 
+/// One product shape for [`error_against_candle`]: batch dimensions, `m`, `k`, `n`, and whether
+/// `a` / `b` are transposed views.
+pub type Case = (Vec<usize>, usize, usize, usize, bool, bool);
+
+/// The worst relative error (max |diff| / max |candle|) of [`matmul`] against candle's matmul over
+/// `cases` — the product and both gradients through `backward()`, random inputs from `seed` — and
+/// the case it occurred in. The native unit test (portable kernel) and the in-browser test (SIMD
+/// kernel) both run it.
+pub fn error_against_candle(cases: &[Case], seed: u64) -> Result<(f32, String)> {
+    let dev = candle_core::Device::Cpu;
+    let mut rng = crate::rng::Rng::new(seed);
+    let mut randn = |len: usize| -> Vec<f32> { (0..len).map(|_| rng.normal() as f32).collect() };
+    let max_rel = |x: &Tensor, y: &Tensor| -> Result<f32> {
+        let d = (x - y)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        let s = y.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        Ok(d / s.max(1e-30))
+    };
+    let mut worst = (0f32, String::new());
+    for (batch, m, k, n, ta, tb) in cases {
+        let (m, k, n, ta, tb) = (*m, *k, *n, *ta, *tb);
+        let shape = |r: usize, c: usize, t: bool| -> Vec<usize> {
+            let mut s = batch.clone();
+            s.extend(if t { [c, r] } else { [r, c] });
+            s
+        };
+        let count: usize = batch.iter().product();
+        let av = candle_core::Var::from_vec(randn(count * m * k), shape(m, k, ta), &dev)?;
+        let bv = candle_core::Var::from_vec(randn(count * k * n), shape(k, n, tb), &dev)?;
+        let a = if ta {
+            av.as_tensor().t()?
+        } else {
+            av.as_tensor().clone()
+        };
+        let b = if tb {
+            bv.as_tensor().t()?
+        } else {
+            bv.as_tensor().clone()
+        };
+        let ours = matmul(&a, &b)?;
+        let theirs = a.matmul(&b)?;
+        let mut errs = vec![max_rel(&ours, &theirs)?];
+        let probe = Tensor::from_vec(randn(theirs.elem_count()), theirs.shape(), &dev)?;
+        let g1 = (ours * &probe)?.sum_all()?.backward()?;
+        let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+        for v in [&av, &bv] {
+            let (ga, gb) = (g1.get(v), g2.get(v));
+            let (Some(ga), Some(gb)) = (ga, gb) else {
+                candle_core::bail!("no gradient for an operand of {batch:?} {m}×{k}·{k}×{n}");
+            };
+            errs.push(max_rel(ga, gb)?);
+        }
+        for e in errs {
+            if e > worst.0 || e.is_nan() {
+                worst = (e, format!("{batch:?} {m}×{k}·{k}×{n} (a t {ta}, b t {tb})"));
+            }
+        }
+    }
+    Ok(worst)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
 
     fn naive(m: usize, n: usize, k: usize, a: &MatRef, b: &MatRef) -> Vec<f64> {
         let mut c = vec![0f64; m * n];
@@ -500,57 +559,15 @@ mod tests {
 
     #[test]
     fn op_matches_candle_matmul_and_its_gradients() -> Result<()> {
-        let dev = Device::Cpu;
-        let mut rng = crate::rng::Rng::new(9);
-        let max_rel = |x: &Tensor, y: &Tensor| -> Result<f32> {
-            let d = (x - y)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-            let s = y.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-            Ok(d / s.max(1e-30))
-        };
         // (batch dims, m, k, n, a transposed, b transposed)
-        for (batch, m, k, n, ta, tb) in [
+        let cases: Vec<Case> = vec![
             (vec![], 17, 33, 5, false, true),
             (vec![], 33, 385, 17, true, false),
             (vec![2, 3], 5, 17, 9, false, true),
             (vec![3], 1, 3, 1, true, true),
-        ] {
-            let shape = |r: usize, c: usize, t: bool| -> Vec<usize> {
-                let mut s = batch.clone();
-                s.extend(if t { [c, r] } else { [r, c] });
-                s
-            };
-            let av = Var::from_vec(
-                randn(&mut rng, batch.iter().product::<usize>() * m * k),
-                shape(m, k, ta),
-                &dev,
-            )?;
-            let bv = Var::from_vec(
-                randn(&mut rng, batch.iter().product::<usize>() * k * n),
-                shape(k, n, tb),
-                &dev,
-            )?;
-            let a = if ta {
-                av.as_tensor().t()?
-            } else {
-                av.as_tensor().clone()
-            };
-            let b = if tb {
-                bv.as_tensor().t()?
-            } else {
-                bv.as_tensor().clone()
-            };
-            let ours = matmul(&a, &b)?;
-            let theirs = a.matmul(&b)?;
-            assert!(max_rel(&ours, &theirs)? < 1e-5);
-            let probe =
-                Tensor::from_vec(randn(&mut rng, theirs.elem_count()), theirs.shape(), &dev)?;
-            let g1 = (ours * &probe)?.sum_all()?.backward()?;
-            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            for v in [&av, &bv] {
-                let e = max_rel(g1.get(v).unwrap(), g2.get(v).unwrap())?;
-                assert!(e < 1e-5, "gradient relative error {e}");
-            }
-        }
+        ];
+        let (worst, case) = error_against_candle(&cases, 9)?;
+        assert!(worst < 1e-5, "{case}: relative error {worst}");
         Ok(())
     }
 }
