@@ -457,9 +457,13 @@ impl Default for Ctx {
 impl ComputeState {
     /// "2 cores" / "1 core": what the panels say the work runs on.
     pub fn cores(&self) -> String {
-        let n = self.threads.max(1);
-        format!("{n} core{}", if n == 1 { "" } else { "s" })
+        plural(self.threads.max(1), "core")
     }
+}
+
+/// "1 step" / "816 steps".
+pub fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// "1 h 05 min" / "1 min 05 s" / "12 s".

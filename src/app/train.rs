@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::chart::Chart;
-use super::state::{duration, Ctx, Panel, TrainState};
+use super::state::{duration, plural, Ctx, Panel, TrainState};
 use super::Needs;
 use crate::data::detect::Dataset;
 use crate::data::pairs::TrainPair;
@@ -164,11 +164,6 @@ enum EstimateState {
     Done(Estimate),
     /// Why there is none.
     Failed(String),
-}
-
-/// "1, 2" cores etc.
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// One line: the whole run's duration and what it is made of.

@@ -60,33 +60,18 @@ pub fn fastest_mode() -> Result<(), String> {
 /// A module whose one function computes `f32x4.relaxed_madd` of three constants: it validates
 /// exactly where the browser runs relaxed SIMD. A module using an instruction the engine lacks
 /// fails to compile as a whole, so the page must pick the build before loading it.
-const RELAXED_SIMD_PROBE: [u8; 82] = {
-    let mut m = [0u8; 82];
-    let head: [u8; 23] = [
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-        0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
-        0x03, 0x02, 0x01, 0x00, // functions: one of type 0
-        0x0a, 0x3d, 0x01, 0x3b, // code: one body of 59 bytes
-    ];
-    let mut i = 0;
-    while i < head.len() {
-        m[i] = head[i];
-        i += 1;
-    }
-    // m[23] = 0: no locals. Three `v128.const 0` (0xfd 0x0c + 16 zero bytes) at 24, 42, 60.
-    let mut c = 0;
-    while c < 3 {
-        m[24 + 18 * c] = 0xfd;
-        m[25 + 18 * c] = 0x0c;
-        c += 1;
-    }
-    // f32x4.relaxed_madd (0xfd 0x105 as LEB128), end.
-    m[78] = 0xfd;
-    m[79] = 0x85;
-    m[80] = 0x02;
-    m[81] = 0x0b;
-    m
-};
+#[rustfmt::skip]
+const RELAXED_SIMD_PROBE: [u8; 82] = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: one, () -> v128
+    0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+    0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x85, 0x02, // f32x4.relaxed_madd (0xfd 0x105, LEB128)
+    0x0b, // end
+];
 
 /// Whether this browser runs relaxed SIMD: it validates a module of one `f32x4.relaxed_madd`.
 pub fn relaxed_simd() -> bool {
