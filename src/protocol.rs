@@ -134,6 +134,19 @@ pub enum Request {
         /// The recipe.
         config: TrainConfig,
     },
+    /// Load the best checkpoint the last run saved in this browser ([`Response::CheckpointSaved`])
+    /// into the tuned slot, on top of the base model loaded now: after a worker stopped in the
+    /// middle of a run, the page starts a fresh one, loads the base model again and sends this.
+    /// Answered by [`Response::Restored`]. Refused when the checkpoint was trained from another base
+    /// model.
+    RestoreCheckpoint,
+    /// Trap on purpose, as an allocation failure does: in a thread of the threaded build's pool when
+    /// `pool` (the worker is then left waiting for its job), else in the worker itself. The browser
+    /// tests use it to check that the page recovers; no control of the page sends it.
+    Crash {
+        /// Trap in a pool thread rather than in the worker.
+        pool: bool,
+    },
     /// Measure this machine on the browser-vs-native workload ([`crate::bench`]) with the base
     /// model; answered by [`Response::Benched`]. `make bench-web` sends it.
     Bench {
@@ -209,6 +222,27 @@ pub enum Response {
         reason: StopReason,
         /// What `training_metadata.json` will say.
         metadata: Box<TrainingMetadata>,
+    },
+    /// A run's new best checkpoint was written to the browser's storage (IndexedDB), so that it
+    /// survives the worker: sent after each evaluation that improved on the best, from the first
+    /// epoch on (the base model needs no saving).
+    CheckpointSaved {
+        /// The epoch it is the model of.
+        epoch: usize,
+        /// Bytes written (its model.safetensors).
+        bytes: u64,
+        /// Milliseconds the write took.
+        ms: f64,
+        /// Why it could not be saved, when it could not (the run goes on; only a crash would lose
+        /// it).
+        error: Option<String>,
+    },
+    /// Answer to [`Request::RestoreCheckpoint`]: the metadata of the run whose best checkpoint is
+    /// now the tuned model (its stop reason [`StopReason::Crashed`]), or `None` when the run had not
+    /// saved one.
+    Restored {
+        /// The run, as `training_metadata.json` will say.
+        metadata: Option<Box<TrainingMetadata>>,
     },
     /// Answer to [`Request::Classify`].
     Classified {

@@ -104,7 +104,13 @@ pub async fn start_pool(threads: usize, pool_url: &str) -> Result<Vec<web_sys::W
     let mut ready = Vec::with_capacity(threads);
     for i in 0..threads {
         let opts = web_sys::WorkerOptions::new();
-        opts.set_name(&format!("ticketsim pool {i}"));
+        // Named after this worker, so the page can tell a crash of this pool from one of the pool
+        // of a worker it already replaced (www/mt/pool_worker.js reports with the name).
+        let me = js_sys::Reflect::get(&js_sys::global(), &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_default();
+        opts.set_name(&format!("{me} pool {i}"));
         let w = web_sys::Worker::new_with_options(pool_url, &opts)
             .map_err(|e| js_err("cannot start a pool worker", e))?;
         let started = js_sys::Promise::new(&mut |resolve, reject| {
@@ -141,4 +147,190 @@ pub async fn start_pool(threads: usize, pool_url: &str) -> Result<Vec<web_sys::W
     }
     web_pool::install(handoff, threads).map_err(Error::Invalid)?;
     Ok(workers)
+}
+
+/// The IndexedDB database where a fine-tuning run keeps its best checkpoint, apart from the page's
+/// own (`www/glue.js`): the worker writes it, and only the worker reads it back.
+const CHECKPOINT_DB: &str = "ticketsim-checkpoint";
+const CHECKPOINT_STORE: &str = "checkpoint";
+
+/// A pending IndexedDB request (or transaction) as a future: `success`/`complete` resolve it,
+/// `error`/`abort` reject it.
+fn idb_done(set: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> JsFuture {
+    let mut set = Some(set);
+    JsFuture::from(js_sys::Promise::new(&mut |resolve, reject| {
+        if let Some(set) = set.take() {
+            set(&resolve, &reject);
+        }
+    }))
+}
+
+fn idb_factory() -> Result<web_sys::IdbFactory> {
+    let global = js_sys::global();
+    let factory = if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        w.indexed_db()
+    } else {
+        global
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .indexed_db()
+    };
+    factory
+        .map_err(|e| js_err("IndexedDB", e))?
+        .ok_or_else(|| Error::Invalid("this browser gives the page no IndexedDB".into()))
+}
+
+async fn checkpoint_db() -> Result<web_sys::IdbDatabase> {
+    let req = idb_factory()?
+        .open_with_u32(CHECKPOINT_DB, 1)
+        .map_err(|e| js_err("opening IndexedDB", e))?;
+    let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+        move |ev: web_sys::Event| {
+            let db = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::IdbOpenDbRequest>().ok())
+                .and_then(|r| r.result().ok())
+                .and_then(|d| d.dyn_into::<web_sys::IdbDatabase>().ok());
+            if let Some(db) = db {
+                let _ = db.create_object_store(CHECKPOINT_STORE);
+            }
+        },
+    );
+    req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let opened = idb_done(|ok, err| {
+        req.set_onsuccess(Some(ok));
+        req.set_onerror(Some(err));
+    })
+    .await;
+    req.set_onupgradeneeded(None);
+    drop(upgrade);
+    // The promise resolves with the success event; the database is the request's result.
+    opened.map_err(|e| js_err("opening IndexedDB", e))?;
+    req.result()
+        .map_err(|e| js_err("opening IndexedDB", e))?
+        .dyn_into::<web_sys::IdbDatabase>()
+        .map_err(|e| js_err("opening IndexedDB", e))
+}
+
+/// Run `f` on the checkpoint store in one transaction and wait until it is durable.
+async fn checkpoint_tx(
+    mode: web_sys::IdbTransactionMode,
+    f: impl FnOnce(&web_sys::IdbObjectStore) -> std::result::Result<(), JsValue>,
+) -> Result<()> {
+    let db = checkpoint_db().await?;
+    let tx = db
+        .transaction_with_str_and_mode(CHECKPOINT_STORE, mode)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let store = tx
+        .object_store(CHECKPOINT_STORE)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    f(&store).map_err(|e| js_err("IndexedDB", e))?;
+    let done = idb_done(|ok, err| {
+        tx.set_oncomplete(Some(ok));
+        tx.set_onerror(Some(err));
+        tx.set_onabort(Some(err));
+    })
+    .await;
+    db.close();
+    done.map(|_| ()).map_err(|e| {
+        let why = tx
+            .error()
+            .map(|d| d.message())
+            .unwrap_or_else(|| format!("{e:?}"));
+        Error::Invalid(format!("writing the checkpoint to IndexedDB: {why}"))
+    })
+}
+
+/// Keep a run's best checkpoint in IndexedDB: its `model.safetensors` and its metadata (JSON), in
+/// one transaction, so a reader never sees the weights of one epoch with the metadata of another.
+/// The run has not ended ([`end_checkpoint`] says when it has).
+pub async fn save_checkpoint(weights: &[u8], metadata_json: &str) -> Result<()> {
+    // A copy out of the (possibly shared) wasm memory: IndexedDB clones it again and the copy goes
+    // when the write is done.
+    let bytes = js_sys::Uint8Array::from(weights);
+    let meta = JsValue::from_str(metadata_json);
+    checkpoint_tx(web_sys::IdbTransactionMode::Readwrite, move |s| {
+        s.put_with_key(&bytes, &"weights".into())?;
+        s.put_with_key(&meta, &"metadata".into())?;
+        s.put_with_key(&JsValue::FALSE, &"ended".into())?;
+        Ok(())
+    })
+    .await
+}
+
+/// The run whose checkpoint is kept has ended: its final metadata replaces the one saved with the
+/// checkpoint.
+pub async fn end_checkpoint(metadata_json: &str) -> Result<()> {
+    let meta = JsValue::from_str(metadata_json);
+    checkpoint_tx(web_sys::IdbTransactionMode::Readwrite, move |s| {
+        s.put_with_key(&meta, &"metadata".into())?;
+        s.put_with_key(&JsValue::TRUE, &"ended".into())?;
+        Ok(())
+    })
+    .await
+}
+
+/// A checkpoint read back from IndexedDB.
+pub struct SavedCheckpoint {
+    /// Its model.safetensors.
+    pub weights: Vec<u8>,
+    /// The run's metadata (JSON) as of the checkpoint, or as of the end when the run ended.
+    pub metadata_json: String,
+    /// Whether the run ended (else it was cut off: the worker stopped).
+    pub ended: bool,
+}
+
+/// The checkpoint [`save_checkpoint`] kept, if there is one.
+pub async fn load_checkpoint() -> Result<Option<SavedCheckpoint>> {
+    let db = checkpoint_db().await?;
+    let tx = db
+        .transaction_with_str(CHECKPOINT_STORE)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let store = tx
+        .object_store(CHECKPOINT_STORE)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let get = |key: &str| -> Result<web_sys::IdbRequest> {
+        store
+            .get(&key.into())
+            .map_err(|e| js_err("reading the checkpoint", e))
+    };
+    let reqs = [get("weights")?, get("metadata")?, get("ended")?];
+    // Every handler is set before the first await: a request's success event may fire while
+    // another one is awaited.
+    let pending: Vec<JsFuture> = reqs
+        .iter()
+        .map(|req| {
+            idb_done(|ok, err| {
+                req.set_onsuccess(Some(ok));
+                req.set_onerror(Some(err));
+            })
+        })
+        .collect();
+    let mut values = Vec::with_capacity(reqs.len());
+    for (req, done) in reqs.iter().zip(pending) {
+        done.await
+            .map_err(|e| js_err("reading the checkpoint", e))?;
+        values.push(
+            req.result()
+                .map_err(|e| js_err("reading the checkpoint", e))?,
+        );
+    }
+    db.close();
+    let ended = values[2].as_bool().unwrap_or(false);
+    let meta = values[1].as_string();
+    match (values.swap_remove(0).dyn_into::<js_sys::Uint8Array>(), meta) {
+        (Ok(w), Some(metadata_json)) => Ok(Some(SavedCheckpoint {
+            weights: w.to_vec(),
+            metadata_json,
+            ended,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Forget the kept checkpoint (a new run starts).
+pub async fn clear_checkpoint() -> Result<()> {
+    checkpoint_tx(web_sys::IdbTransactionMode::Readwrite, |s| {
+        s.clear().map(|_| ())
+    })
+    .await
 }

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::protocol::{Request, Response, Slot, WireFile, MAX_THREADS};
 use crate::provenance::{sha256_hex, DataRecord};
 use crate::train::config::TrainConfig;
-use crate::train::metadata::{BaseModel, TrainingMetadata};
+use crate::train::metadata::{BaseModel, StopReason, TrainingMetadata};
 use crate::train::session::{Event, Host, RunInfo, Session};
 use crate::web::now_ms;
 
@@ -218,6 +218,21 @@ fn handle(req: Request) {
                 Err(e) => fail(Some(id), e),
             }
         }
+        Request::RestoreCheckpoint => {
+            if STATE.with(|s| s.borrow().cancel.is_some()) {
+                fail(None, "a fine-tuning run is going");
+                return;
+            }
+            spawn_local(async {
+                match restore_checkpoint().await {
+                    Ok(metadata) => post(&Response::Restored {
+                        metadata: metadata.map(Box::new),
+                    }),
+                    Err(e) => fail(None, e),
+                }
+            });
+        }
+        Request::Crash { pool } => crash(pool),
         Request::Bench {
             id,
             sts_test,
@@ -451,6 +466,14 @@ async fn fine_tune(
 ) -> Result<()> {
     let base = model(Slot::Base)?;
     let started = Browser.now_seconds();
+    // A crash in this run must not bring back the best checkpoint of an earlier one.
+    // Once the checkpoint store has failed (no IndexedDB, storage full), the run is not protected:
+    // the error is reported with every later checkpoint instead of trying again.
+    let mut unsaved: Option<String> = crate::web::clear_checkpoint()
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let mut saved_any = false;
     // A fresh copy: the base model stays as loaded, for the side-by-side comparisons.
     let named = base.files.clone();
     let mut enc =
@@ -490,10 +513,38 @@ async fn fine_tune(
                 eta_ms: progress.eta_seconds * 1000.0,
                 pairs_per_s: progress.pairs_per_second,
             }),
-            Event::Evaluated { record, improved } => post(&Response::Evaluated {
-                metrics: record.metrics,
-                improved,
-            }),
+            Event::Evaluated { record, improved } => {
+                let epoch = record.metrics.epoch;
+                post(&Response::Evaluated {
+                    metrics: record.metrics,
+                    improved,
+                });
+                // The base model's evaluation comes first and is also "the best so far": it needs
+                // no saving, the page can load the base model again.
+                if improved && epoch > 0 {
+                    let t0 = now_ms();
+                    let bytes = match &unsaved {
+                        Some(_) => 0,
+                        None => match save_best(&run).await {
+                            Ok(bytes) => {
+                                saved_any = true;
+                                bytes
+                            }
+                            Err(e) => {
+                                unsaved = Some(e.to_string());
+                                0
+                            }
+                        },
+                    };
+                    let error = unsaved.clone();
+                    post(&Response::CheckpointSaved {
+                        epoch,
+                        bytes,
+                        ms: now_ms() - t0,
+                        error,
+                    });
+                }
+            }
         }
         // Let queued messages (Cancel, the demo's encodes) in between two units of work.
         yield_now().await;
@@ -506,6 +557,100 @@ async fn fine_tune(
         None => enc.to_files()?,
     };
     drop(run);
+    // A run that saved a checkpoint records how it ended, so a worker that stops later (while
+    // encoding, say) brings this model back with the right story. Failing here loses nothing now.
+    if saved_any {
+        if let Ok(json) = serde_json::to_string(&metadata) {
+            let _ = crate::web::end_checkpoint(&json).await;
+        }
+    }
+    install_tuned(&base, files, &metadata)?;
+    post(&Response::TrainFinished {
+        reason,
+        metadata: Box::new(metadata),
+    });
+    Ok(())
+}
+
+/// Write the run's best checkpoint to IndexedDB ([`crate::web::save_checkpoint`]) with the run's
+/// metadata as of now; the bytes written.
+async fn save_best(run: &Session<'_>) -> Result<u64> {
+    let weights = run
+        .best_checkpoint()
+        .and_then(|files| files.iter().find(|(p, _)| p == "model.safetensors"))
+        .map(|(_, b)| b)
+        .ok_or_else(|| Error::Invalid("the run has no checkpoint to save".into()))?;
+    let meta = serde_json::to_string(&run.metadata()).map_err(|e| Error::Invalid(e.to_string()))?;
+    crate::web::save_checkpoint(weights, &meta).await?;
+    Ok(weights.len() as u64)
+}
+
+/// Make the best checkpoint the last run saved ([`save_best`]) the tuned model; its metadata (stop
+/// reason [`StopReason::Crashed`] when the run never ended), or `None` when none was saved.
+async fn restore_checkpoint() -> Result<Option<TrainingMetadata>> {
+    let base = model(Slot::Base)?;
+    let Some(saved) = crate::web::load_checkpoint().await? else {
+        return Ok(None);
+    };
+    let weights = saved.weights;
+    let mut metadata: TrainingMetadata =
+        serde_json::from_str(&saved.metadata_json).map_err(|e| {
+            Error::Invalid(format!(
+                "the saved checkpoint's metadata is unreadable: {e}"
+            ))
+        })?;
+    if metadata.base_model.weights_sha256 != base.sha256 {
+        return Err(Error::Invalid(format!(
+            "the saved checkpoint was fine-tuned from {} (model.safetensors sha256 {}), not from \
+             the model loaded now ({}): load that model to get it back",
+            metadata.base_model.source,
+            &metadata.base_model.weights_sha256[..12.min(metadata.base_model.weights_sha256.len())],
+            base.name
+        )));
+    }
+    if !saved.ended {
+        metadata.stop_reason = StopReason::Crashed;
+    }
+    // The folder as the run would have kept it: the base model's files with the run's
+    // max_seq_length and the checkpoint's weights.
+    let mut files: Vec<(String, Vec<u8>)> = base
+        .files
+        .iter()
+        .filter(|(p, _)| p != "model.safetensors")
+        .cloned()
+        .collect();
+    files.push(("model.safetensors".into(), weights));
+    let mut enc =
+        SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
+    drop(files);
+    enc.set_max_seq_length(metadata.config.max_seq_length)?;
+    install_tuned(&base, enc.to_files()?, &metadata)?;
+    Ok(Some(metadata))
+}
+
+/// Trap on purpose ([`Request::Crash`]) the way an allocation failure does: the allocation error
+/// hook prints "memory allocation of … bytes failed" and aborts, which wasm turns into a trap.
+fn crash(pool: bool) {
+    let fail = |_: &usize| {
+        std::alloc::handle_alloc_error(
+            std::alloc::Layout::from_size_align(usize::MAX / 2, 8).expect("a valid layout"),
+        )
+    };
+    if pool && crate::parallel::data_threads() > 1 {
+        // Every item runs on a pool thread; the worker blocks in the pool, waiting for them.
+        let items: Vec<usize> = (0..crate::parallel::data_threads()).collect();
+        crate::parallel::map(&items, fail);
+    } else {
+        fail(&0);
+    }
+}
+
+/// Make `files` (a checkpoint of a run from `base`) the tuned model, with the run's metadata.
+fn install_tuned(
+    base: &Loaded,
+    files: Vec<(String, Vec<u8>)>,
+    metadata: &TrainingMetadata,
+) -> Result<()> {
     let tuned =
         SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
     let sha256 = files
@@ -527,10 +672,6 @@ async fn fine_tune(
         if matches!(s.classifier, Some((Slot::Tuned, ..))) {
             s.classifier = None;
         }
-    });
-    post(&Response::TrainFinished {
-        reason,
-        metadata: Box::new(metadata),
     });
     Ok(())
 }

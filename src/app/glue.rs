@@ -139,13 +139,74 @@ pub fn save_as(bytes: &[u8], name: &str, mime: &str) {
     download(&js_sys::Uint8Array::from(bytes), name, mime);
 }
 
+/// The cache that keeps models (the served one, and the last dropped one).
+const MODEL_CACHE: &str = "ticketsim-models-v1";
+
+async fn model_cache() -> Result<web_sys::Cache> {
+    let window = web_sys::window().ok_or_else(|| Error::Invalid("no window".into()))?;
+    let caches = window
+        .caches()
+        .map_err(|e| js_err("the Cache API (it needs https or localhost)", e))?;
+    JsFuture::from(caches.open(MODEL_CACHE))
+        .await
+        .map_err(|e| js_err("opening the model cache", e))?
+        .dyn_into()
+        .map_err(|e| js_err("opening the model cache", e))
+}
+
+fn dropped_url(path: &str) -> String {
+    format!("{}/{path}", super::state::DROPPED_MODEL_URL)
+}
+
+/// Keep a dropped model's files in the Cache API (replacing the previous dropped model's), so a
+/// new worker can be given them without the user dropping the folder again.
+pub async fn cache_dropped_model(files: &[(String, js_sys::Uint8Array)]) -> Result<()> {
+    let cache = model_cache().await?;
+    let prefix = super::state::DROPPED_MODEL_URL.trim_start_matches('.');
+    let keys = JsFuture::from(cache.keys())
+        .await
+        .map_err(|e| js_err("reading the model cache", e))?;
+    for key in js_sys::Array::from(&keys).iter() {
+        if let Ok(req) = key.dyn_into::<web_sys::Request>() {
+            if req.url().contains(prefix) {
+                let _ = JsFuture::from(cache.delete_with_request(&req)).await;
+            }
+        }
+    }
+    for (path, bytes) in files {
+        let resp = web_sys::Response::new_with_opt_buffer_source(Some(bytes))
+            .map_err(|e| js_err(path, e))?;
+        JsFuture::from(cache.put_with_str(&dropped_url(path), &resp))
+            .await
+            .map_err(|e| js_err(&format!("keeping {path}"), e))?;
+    }
+    Ok(())
+}
+
+/// The files [`cache_dropped_model`] kept, by path.
+pub async fn dropped_model(paths: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+    let cache = model_cache().await?;
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let url = dropped_url(path);
+        let hit = JsFuture::from(cache.match_with_str(&url))
+            .await
+            .map_err(|e| js_err(path, e))?;
+        let resp: web_sys::Response = hit
+            .dyn_into()
+            .map_err(|_| Error::Invalid(format!("{path} is no longer in the browser's cache")))?;
+        out.push((path.clone(), crate::web::response_bytes(&resp, &url).await?));
+    }
+    Ok(out)
+}
+
 /// GET `url` through the Cache API: the first load downloads and stores it, later loads (and
 /// reloads of the page) read it back without a request. `Ok((bytes, from_cache))`.
 pub async fn cached_fetch(url: &str) -> Result<(Vec<u8>, bool)> {
     let window = web_sys::window().ok_or_else(|| Error::Invalid("no window".into()))?;
     // The Cache API needs a secure context (https or localhost); without it, plain fetch.
     let cache: Option<web_sys::Cache> = match window.caches() {
-        Ok(caches) => JsFuture::from(caches.open("ticketsim-models-v1"))
+        Ok(caches) => JsFuture::from(caches.open(MODEL_CACHE))
             .await
             .ok()
             .and_then(|c| c.dyn_into().ok()),

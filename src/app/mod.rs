@@ -44,7 +44,7 @@ pub fn main() {
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
-    ctx.start_worker();
+    ctx.start_worker(model::reload);
     // Labels and dropped files survive a reload (IndexedDB); the default model comes from the
     // browser's cache after the first visit.
     spawn_local(async move {
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
         data::restore(ctx).await;
     });
     model::load_default(ctx);
+    test_hooks(ctx);
 
     let tab = move |p: Panel| {
         let done = move || match p {
@@ -98,6 +99,34 @@ pub fn App() -> impl IntoView {
             }).collect_view()}
         </main>
     }
+}
+
+/// With `?test-hooks` in the address, `window.ticketsimTest.crashWorker(pool)` makes the worker
+/// trap ([`crate::protocol::Request::Crash`]) so the browser tests can check what a user sees when
+/// it runs out of memory, and that the run's best checkpoint survives. No control of the page
+/// sends it, and without the parameter it does not exist.
+fn test_hooks(ctx: Ctx) {
+    use wasm_bindgen::prelude::*;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if !window
+        .location()
+        .search()
+        .is_ok_and(|q| q.contains("test-hooks"))
+    {
+        return;
+    }
+    let crash = Closure::<dyn Fn(bool)>::new(move |pool: bool| {
+        if let Some(w) = ctx.client() {
+            w.send(&crate::protocol::Request::Crash { pool });
+        }
+    });
+    let hooks = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&hooks, &"crashWorker".into(), crash.as_ref());
+    let _ = js_sys::Reflect::set(&window, &"ticketsimTest".into(), &hooks);
+    // The page lives as long as the hook.
+    crash.forget();
 }
 
 /// The component of a step.

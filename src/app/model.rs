@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use super::dropzone::{DropZone, Dropped};
 use super::glue;
-use super::state::Ctx;
+use super::state::{Ctx, ModelSource};
 use crate::encoder::ModelFiles;
 use crate::protocol::{Request, WireFile};
 
@@ -25,14 +25,16 @@ const SERVED_FILES: [&str; 6] = [
     "1_Pooling/config.json",
 ];
 
-/// Check a model's files and hand them to the worker.
-fn send_model(ctx: Ctx, name: String, files: Vec<(String, Vec<u8>)>) {
+/// Check a model's files and hand them to the worker; `source` is remembered so the page can load
+/// the model again into a new worker after a crash.
+/// Whether it was sent (else the model status says why not).
+fn send_model(ctx: Ctx, name: String, files: Vec<(String, Vec<u8>)>, source: ModelSource) -> bool {
     let checked = ModelFiles::from_named(&files, &name).map(|f| f.total_bytes());
     match checked {
         Err(e) => {
             ctx.model_status
                 .set(format!("Could not load the model: {e}"));
-            return;
+            return false;
         }
         Ok(n) if n > MAX_MODEL_BYTES => {
             ctx.model_status.set(format!(
@@ -40,11 +42,12 @@ fn send_model(ctx: Ctx, name: String, files: Vec<(String, Vec<u8>)>) {
                 n >> 20,
                 MAX_MODEL_BYTES >> 20
             ));
-            return;
+            return false;
         }
         Ok(_) => {}
     }
-    let Some(w) = ctx.client() else { return };
+    let Some(w) = ctx.client() else { return false };
+    ctx.model_source.set_value(Some(source));
     ctx.model_loading.set(true);
     ctx.model_status.set(format!("Loading {name}…"));
     w.send(&Request::LoadModel {
@@ -54,6 +57,7 @@ fn send_model(ctx: Ctx, name: String, files: Vec<(String, Vec<u8>)>) {
             .map(|(path, bytes)| WireFile { path, bytes })
             .collect(),
     });
+    true
 }
 
 /// Fetch the served all-MiniLM-L6-v2 (from the browser cache after the first time) and load it.
@@ -79,12 +83,44 @@ pub fn load_default(ctx: Ctx) {
                 }
             }
         }
-        send_model(ctx, "all-MiniLM-L6-v2".into(), files);
+        if !send_model(ctx, "all-MiniLM-L6-v2".into(), files, ModelSource::Served) {
+            return;
+        }
         if cached == SERVED_FILES.len() {
             ctx.model_status
                 .set("Loading all-MiniLM-L6-v2 (from the browser cache)…".into());
         }
     });
+}
+
+/// Load the model of `source` again (after the worker crashed): the served one through
+/// [`load_default`], a dropped one from where [`glue::cache_dropped_model`] kept it.
+pub fn reload(ctx: Ctx, source: ModelSource) {
+    match source {
+        ModelSource::Served => load_default(ctx),
+        ModelSource::Dropped { name, paths } => {
+            ctx.model_loading.set(true);
+            ctx.model_status.set(format!("Loading {name} again…"));
+            spawn_local(async move {
+                match glue::dropped_model(&paths).await {
+                    Ok(files) => {
+                        send_model(
+                            ctx,
+                            name.clone(),
+                            files,
+                            ModelSource::Dropped { name, paths },
+                        );
+                    }
+                    Err(e) => {
+                        ctx.model_loading.set(false);
+                        ctx.model_status.set(format!(
+                            "Could not load {name} again: {e}. Drop its folder again."
+                        ));
+                    }
+                }
+            });
+        }
+    }
 }
 
 /// The model panel.
@@ -94,7 +130,26 @@ pub fn ModelPanel() -> impl IntoView {
     let on_files = move |files: Dropped| match files {
         Ok(files) => {
             let name = folder_name(&files);
-            send_model(ctx, name, files);
+            // Kept in the Cache API (the served model is there already): a new worker that
+            // replaces a crashed one gets the model from there, without asking for the drop again.
+            let keep: Vec<(String, js_sys::Uint8Array)> = files
+                .iter()
+                .map(|(p, b)| (p.clone(), js_sys::Uint8Array::from(&b[..])))
+                .collect();
+            let paths = files.iter().map(|(p, _)| p.clone()).collect();
+            if !send_model(
+                ctx,
+                name.clone(),
+                files,
+                ModelSource::Dropped { name, paths },
+            ) {
+                return;
+            }
+            spawn_local(async move {
+                if let Err(e) = glue::cache_dropped_model(&keep).await {
+                    web_sys::console::warn_1(&format!("the dropped model is not kept: {e}").into());
+                }
+            });
         }
         Err(e) => ctx.model_status.set(e),
     };

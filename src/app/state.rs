@@ -137,6 +137,46 @@ pub struct TrainState {
     pub metadata: Option<Box<TrainingMetadata>>,
     /// The last error.
     pub error: Option<String>,
+    /// The last run's best checkpoint as saved in the browser's storage (so a crashed worker does
+    /// not lose it), or why it could not be saved.
+    pub checkpoint: Option<Result<SavedCheckpoint, String>>,
+}
+
+/// A best checkpoint the worker wrote to IndexedDB.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SavedCheckpoint {
+    /// Its epoch.
+    pub epoch: usize,
+    /// Bytes of its weights.
+    pub bytes: u64,
+    /// Milliseconds the write took.
+    pub ms: f64,
+}
+
+/// Where the loaded model came from, so the page can load it again into a new worker after a
+/// crash: the served default (from the Cache API), or a dropped folder, which the page also puts in
+/// the Cache API under [`DROPPED_MODEL_URL`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelSource {
+    /// The served all-MiniLM-L6-v2.
+    Served,
+    /// A dropped folder: its name and its files' paths.
+    Dropped {
+        /// The name shown.
+        name: String,
+        /// Paths inside the folder.
+        paths: Vec<String>,
+    },
+}
+
+/// Where a dropped model's files are kept in the Cache API (one dropped model at a time).
+pub const DROPPED_MODEL_URL: &str = "./dropped-model";
+
+/// The page is bringing a new worker to where the crashed one was.
+#[derive(Clone, Debug, PartialEq)]
+struct Recovery {
+    /// Load the last run's best checkpoint once the model is back.
+    checkpoint: bool,
 }
 
 /// What the worker computes on.
@@ -184,7 +224,17 @@ pub struct Ctx {
     pub panel: RwSignal<Panel>,
     /// Cores and build in use.
     pub compute: RwSignal<ComputeState>,
+    /// Where the loaded model came from.
+    pub model_source: StoredValue<Option<ModelSource>>,
+    /// Set while a new worker replaces one that crashed.
+    recovery: StoredValue<Option<Recovery>>,
+    /// How a new worker gets the model again after a crash (the model panel's loader, handed
+    /// in by [`Ctx::start_worker`] so this module does not depend on the panel's).
+    reload_model: StoredValue<Option<ReloadModel>>,
 }
+
+/// Loads a model into a new worker (see [`Ctx::start_worker`]).
+pub type ReloadModel = fn(Ctx, ModelSource);
 
 /// The app's steps, in the order a user takes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,12 +322,21 @@ impl Ctx {
                 threaded: false,
                 slower_because: super::worker_client::fastest_mode().err(),
             }),
+            model_source: StoredValue::new(None),
+            recovery: StoredValue::new(None),
+            reload_model: StoredValue::new(None),
         }
     }
 
-    /// Start the worker and route its events into the signals.
-    pub fn start_worker(self) {
-        match WorkerClient::spawn(move |r| self.on_event(r)) {
+    /// Start the worker and route its events into the signals; `reload_model` loads a model
+    /// into a worker that replaces a crashed one.
+    pub fn start_worker(self, reload_model: ReloadModel) {
+        self.reload_model.set_value(Some(reload_model));
+        self.spawn_worker();
+    }
+
+    fn spawn_worker(self) {
+        match WorkerClient::spawn(move |r| self.on_event(r), move |what| self.on_crash(what)) {
             Ok(w) => self.worker.set_value(Some(w)),
             Err(e) => self.worker_error.set(Some(e)),
         }
@@ -286,6 +345,71 @@ impl Ctx {
     /// The worker (`None` only when it could not start, which the page says).
     pub fn client(self) -> Option<Rc<WorkerClient>> {
         self.worker.get_value()
+    }
+
+    /// The worker stopped (a trap: in wasm, most often an allocation failure). A stopped worker
+    /// cannot answer, so a new one replaces it; the model is loaded into it again and, when a run
+    /// was going or had finished, the run's best checkpoint saved in IndexedDB becomes the
+    /// fine-tuned model again. The user is told what happened and what to change.
+    fn on_crash(self, what: String) {
+        if let Some(w) = self.client() {
+            w.terminate();
+        }
+        let running = self.train.with_untracked(|t| t.running);
+        let had_tuned = self.tuned.get_untracked().is_some();
+        let loading = self.model_loading.get_untracked();
+        let source = self
+            .model_source
+            .get_value()
+            .filter(|_| !loading && self.base.get_untracked().is_some());
+        let mut message = format!(
+            "The worker stopped ({what}). Most likely it ran out of memory (a browser tab gets at \
+             most 4 GiB): use fewer cores, a smaller batch or a shorter max_seq_length. A new \
+             worker was started"
+        );
+        if running {
+            self.train.update(|t| {
+                t.running = false;
+                t.cancelling = false;
+                t.error = Some("the worker stopped during the run (see the message above)".into());
+            });
+        }
+        self.tuned.set(None);
+        self.classifier.set(None);
+        self.spawn_worker();
+        let reload = self.reload_model.get_value();
+        match source.zip(reload) {
+            Some((source, reload)) => {
+                message.push_str("; the model is being loaded again");
+                if running || had_tuned {
+                    message.push_str(" with the run's best checkpoint");
+                }
+                message.push('.');
+                self.recovery.set_value(Some(Recovery {
+                    checkpoint: running || had_tuned,
+                }));
+                reload(self, source);
+            }
+            None => {
+                message.push_str(": load the model again.");
+                self.model_loading.set(false);
+                self.model_status.set(String::new());
+                self.base.set(None);
+            }
+        }
+        self.worker_error.set(Some(message));
+    }
+
+    /// Say how the recovery after a crash ended (appended to the crash message).
+    fn recovered(self, outcome: &str) {
+        self.recovery.set_value(None);
+        self.worker_error.update(|m| {
+            let m = m.get_or_insert_with(String::new);
+            if !m.is_empty() {
+                m.push(' ');
+            }
+            m.push_str(outcome);
+        });
     }
 
     fn on_event(self, r: Response) {
@@ -315,8 +439,44 @@ impl Ctx {
                 }));
                 self.tuned.set(None);
                 self.classifier.set(None);
-                self.train.set(TrainState::default());
+                match self.recovery.get_value() {
+                    // The run's story (losses, evaluations, the error) stays on the page.
+                    Some(Recovery { checkpoint: true }) => {
+                        if let Some(w) = self.client() {
+                            w.send(&Request::RestoreCheckpoint);
+                        }
+                    }
+                    Some(Recovery { checkpoint: false }) => {
+                        self.recovered("The model is loaded again.")
+                    }
+                    None => self.train.set(TrainState::default()),
+                }
             }
+            Response::CheckpointSaved {
+                epoch,
+                bytes,
+                ms,
+                error,
+            } => self.train.update(|t| {
+                t.checkpoint = Some(match error {
+                    None => Ok(SavedCheckpoint { epoch, bytes, ms }),
+                    Some(e) => Err(e),
+                })
+            }),
+            Response::Restored { metadata } => match metadata {
+                Some(metadata) => {
+                    let epoch = metadata.best_epoch.unwrap_or(0);
+                    self.finish_run(metadata.stop_reason, metadata);
+                    self.recovered(&format!(
+                        "The model is loaded again and the run's best checkpoint (epoch {epoch}) is \
+                         the fine-tuned model: evaluate or export it."
+                    ));
+                }
+                None => self.recovered(
+                    "The model is loaded again; the run had saved no checkpoint yet (the worker \
+                     stopped before the first epoch ended), so nothing of it is left.",
+                ),
+            },
             Response::Step {
                 step,
                 total,
@@ -334,28 +494,19 @@ impl Ctx {
                 t.pairs_per_s = pairs_per_s;
             }),
             Response::Evaluated { metrics, .. } => self.train.update(|t| t.epochs.push(metrics)),
-            Response::TrainFinished { reason, metadata } => {
-                if let Some(base) = self.base.get_untracked() {
-                    self.tuned.set(Some(ModelState {
-                        name: format!("{} (fine-tuned)", base.name),
-                        info: metadata.base_model.info.clone(),
-                        load_ms: 0.0,
-                    }));
-                }
-                // A classifier of the previous tuned model no longer applies.
-                self.classifier.set(None);
-                self.train.update(|t| {
-                    t.running = false;
-                    t.cancelling = false;
-                    t.finished = Some(reason);
-                    t.metadata = Some(metadata);
-                });
-            }
+            Response::TrainFinished { reason, metadata } => self.finish_run(reason, metadata),
             Response::Error { message, .. } => {
-                if self.model_loading.get_untracked() {
+                if self.recovery.get_value().is_some() && !self.model_loading.get_untracked() {
+                    self.recovered(&format!(
+                        "The run's checkpoint could not be loaded: {message}"
+                    ));
+                } else if self.model_loading.get_untracked() {
                     self.model_loading.set(false);
                     self.model_status
                         .set(format!("Could not load the model: {message}"));
+                    if self.recovery.get_value().is_some() {
+                        self.recovered("The model could not be loaded again (see the Model step).");
+                    }
                 } else if self.train.with_untracked(|t| t.running) {
                     self.train.update(|t| {
                         t.running = false;
@@ -374,6 +525,26 @@ impl Ctx {
             | Response::Estimated { .. }
             | Response::Benched { .. } => {}
         }
+    }
+
+    /// A run ended (or its checkpoint came back after a crash): its best checkpoint is the tuned
+    /// model.
+    fn finish_run(self, reason: StopReason, metadata: Box<TrainingMetadata>) {
+        if let Some(base) = self.base.get_untracked() {
+            self.tuned.set(Some(ModelState {
+                name: format!("{} (fine-tuned)", base.name),
+                info: metadata.base_model.info.clone(),
+                load_ms: 0.0,
+            }));
+        }
+        // A classifier of the previous tuned model no longer applies.
+        self.classifier.set(None);
+        self.train.update(|t| {
+            t.running = false;
+            t.cancelling = false;
+            t.finished = Some(reason);
+            t.metadata = Some(metadata);
+        });
     }
 
     /// The model new work uses: the fine-tuned one when there is one.

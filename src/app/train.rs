@@ -324,12 +324,28 @@ pub fn TrainPanel() -> impl IntoView {
                     StopReason::Completed => "finished",
                     StopReason::EarlyStopping => "stopped early (no improvement)",
                     StopReason::Interrupted => "cancelled",
+                    StopReason::Crashed => "ended when the worker stopped",
                 };
                 format!(
                     "Fine-tuning {why}; kept the checkpoint of epoch {} (epoch 0 is the base model).",
                     best.unwrap_or(0)
                 )
             })
+        })
+    };
+    // Where the best checkpoint is while the run goes on: it survives a worker that stops.
+    let checkpoint = move || {
+        ctx.train.with(|t| match &t.checkpoint {
+            None => String::new(),
+            Some(Ok(c)) => format!(
+                "Best checkpoint so far (epoch {}, {} MB) saved in this browser in {:.1} s: a crash of the worker will not lose it.",
+                c.epoch,
+                c.bytes >> 20,
+                c.ms / 1000.0
+            ),
+            Some(Err(e)) => format!(
+                "The best checkpoint could not be saved in this browser ({e}): if the worker stops, the run is lost."
+            ),
         })
     };
     view! {
@@ -432,6 +448,7 @@ pub fn TrainPanel() -> impl IntoView {
         ></progress>
         <p data-testid="train-status">{progress}</p>
         <p data-testid="train-outcome">{outcome}</p>
+        <p data-testid="train-checkpoint">{checkpoint}</p>
         <div class="charts">
             <Chart testid="loss-chart" draw=move |area| {
                 ctx.train.with(|t| crate::eval::charts::loss_chart(area, &t.losses, "Training loss per step"))

@@ -106,25 +106,54 @@ pub struct WorkerClient {
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
     /// Where the threaded worker's pool threads report a crash (see `www/mt/pool_worker.js`).
     _pool_crash: Option<PoolCrash>,
+    /// The worker crashed or was terminated: it is reported once and never again.
+    stopped: Rc<Cell<bool>>,
 }
 
 impl WorkerClient {
-    /// Start the worker; `on_event` receives every response that is not the answer to a call.
-    /// The threaded build is started when [`fastest_mode`] allows, else the single-threaded one.
-    pub fn spawn(on_event: impl Fn(Response) + 'static) -> Result<Rc<Self>, String> {
+    /// Start the worker; `on_event` receives every response that is not the answer to a call, and
+    /// `on_crash` what the browser says when the worker (or one of its pool threads) stopped: the
+    /// worker cannot answer any more, calls still waiting fail, and the caller should
+    /// [`WorkerClient::terminate`] it and start another. The threaded build is started when
+    /// [`fastest_mode`] allows, else the single-threaded one.
+    pub fn spawn(
+        on_event: impl Fn(Response) + 'static,
+        on_crash: impl Fn(String) + 'static,
+    ) -> Result<Rc<Self>, String> {
         let url = if fastest_mode().is_ok() {
             THREADED_WORKER_URL
         } else {
             WORKER_URL
         };
-        let worker = Worker::new(url).map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        // A name of its own: its pool threads report crashes under it, and the page ignores the
+        // reports of a worker it already replaced (every pool thread of a crashed worker reports).
+        thread_local!(static STARTED: Cell<u32> = const { Cell::new(0) });
+        let name = format!(
+            "ticketsim worker {}",
+            STARTED.with(|n| {
+                n.set(n.get() + 1);
+                n.get()
+            })
+        );
+        let opts = web_sys::WorkerOptions::new();
+        opts.set_name(&name);
+        let worker = Worker::new_with_options(url, &opts)
+            .map_err(|e| format!("cannot start the worker: {e:?}"))?;
         let pending: Rc<Pending> = Rc::new(RefCell::new(HashMap::new()));
+        let stopped = Rc::new(Cell::new(false));
+        let stopped_in = stopped.clone();
         let client = Rc::new_cyclic(|weak: &std::rc::Weak<WorkerClient>| {
             let weak = weak.clone();
             let pending_in = pending.clone();
             let on_event = Rc::new(on_event);
-            let on_event_err = on_event.clone();
-            let on_event_crash = on_event.clone();
+            // Said once per worker: a pool thread's trap reaches the page twice (its own report,
+            // then the error bubbling up through the worker), and a terminated worker says nothing.
+            let on_crash = Rc::new(move |what: String| {
+                if !stopped_in.replace(true) {
+                    on_crash(what);
+                }
+            });
+            let on_crash_pool = on_crash.clone();
             let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 let resp = match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
                     Ok(r) => r,
@@ -164,10 +193,7 @@ impl WorkerClient {
             });
             let on_error =
                 Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
-                    on_event_err(Response::Error {
-                        id: None,
-                        message: format!("the worker stopped: {}", ev.message()),
-                    });
+                    on_crash(ev.message());
                 });
             // A pool thread that traps leaves the worker blocked on its job, unable to answer: the
             // thread tells the page itself.
@@ -176,20 +202,16 @@ impl WorkerClient {
                 .flatten()
                 .map(|channel| {
                     let on = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-                        let what = ev.data().as_string().unwrap_or_default();
-                        on_event_crash(Response::Error {
-                            id: None,
-                            message: format!(
-                                "a compute thread stopped ({what}; most likely out of memory) and the \
-                                 worker cannot go on. Reload the page, then use fewer cores, a smaller \
-                                 batch or a shorter max_seq_length"
-                            ),
-                        });
+                        let said = ev.data().as_string().unwrap_or_default();
+                        if let Some(what) = said.strip_prefix(&format!("{name} pool ")) {
+                            on_crash_pool(format!("a compute thread stopped: pool thread {what}"));
+                        }
                     });
                     channel.set_onmessage(Some(on.as_ref().unchecked_ref()));
                     (channel, on)
                 });
             WorkerClient {
+                stopped,
                 _pool_crash: pool_crash,
                 worker: worker.clone(),
                 queue: RefCell::new(Some(Vec::new())),
@@ -206,6 +228,18 @@ impl WorkerClient {
             .worker
             .set_onerror(Some(client._on_error.as_ref().unchecked_ref()));
         Ok(client)
+    }
+
+    /// Stop the worker (and its pool threads, which it owns) and fail every call still waiting.
+    pub fn terminate(&self) {
+        self.stopped.set(true);
+        self.worker.terminate();
+        if let Some((channel, _)) = &self._pool_crash {
+            channel.set_onmessage(None);
+            channel.close();
+        }
+        // Dropping the senders resolves each waiting call with "the worker went away".
+        self.pending.borrow_mut().clear();
     }
 
     fn flush(&self) {

@@ -35,6 +35,9 @@ pub enum StopReason {
     EarlyStopping,
     /// The caller stopped it (Ctrl-C, cancel button).
     Interrupted,
+    /// The process running it stopped (in the browser: the worker trapped, most likely out of
+    /// memory); the model kept is the best checkpoint saved before it.
+    Crashed,
 }
 
 /// The base model a run started from.

@@ -566,7 +566,9 @@ mod tests {
                 assert!(evals < 6);
             }
             StopReason::Completed => assert_eq!(evals, 6),
-            StopReason::Interrupted => panic!("a finished run is not interrupted"),
+            StopReason::Interrupted | StopReason::Crashed => {
+                panic!("a finished run is neither interrupted nor crashed")
+            }
         }
         assert_eq!(
             fit.advance().unwrap(),

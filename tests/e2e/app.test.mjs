@@ -6,7 +6,7 @@
 //
 // Screenshots of every step go to OUT_DIR (default target/e2e). Exits non-zero on the first
 // failed check, naming it.
-import { serve, launch, dropJson } from "./lib.mjs";
+import { serve, launch, dropJson, unzipStored, zipEntries } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,42 +17,6 @@ const dist = path.resolve(process.argv[2] || path.join(root, "dist"));
 const out = path.resolve(process.argv[3] || path.join(root, "target", "e2e"));
 fs.mkdirSync(out, { recursive: true });
 const XSS = "<img src=x onerror=alert(1)>";
-
-// Extract the stored (uncompressed) entries of a zip, as the app writes them, under `dir`.
-function unzipStored(buf, dir) {
-  let p = 0;
-  while (buf.readUInt32LE(p) === 0x04034b50) {
-    if (buf.readUInt16LE(p + 8) !== 0) throw new Error("compressed entry");
-    const size = buf.readUInt32LE(p + 18);
-    const len = buf.readUInt16LE(p + 26);
-    const extra = buf.readUInt16LE(p + 28);
-    const name = buf.toString("utf8", p + 30, p + 30 + len);
-    const start = p + 30 + len + extra;
-    const file = path.join(dir, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, buf.subarray(start, start + size));
-    p = start + size;
-  }
-}
-
-// The entry names of a zip (central directory).
-function zipEntries(buf) {
-  let eocd = buf.length - 22;
-  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
-  if (eocd < 0) throw new Error("not a zip: no end of central directory");
-  const n = buf.readUInt16LE(eocd + 10);
-  let p = buf.readUInt32LE(eocd + 16);
-  const names = [];
-  for (let i = 0; i < n; i++) {
-    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error("bad central directory entry");
-    const len = buf.readUInt16LE(p + 28);
-    const extra = buf.readUInt16LE(p + 30);
-    const comment = buf.readUInt16LE(p + 32);
-    names.push(buf.toString("utf8", p + 46, p + 46 + len));
-    p += 46 + len + extra + comment;
-  }
-  return names;
-}
 
 // Record requests leaving `origin` and the page's errors into the given lists.
 function watch(context, page, origin, foreign, problems, tag = "") {

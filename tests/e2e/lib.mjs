@@ -92,3 +92,39 @@ export async function dropJson(page, name, content) {
   );
   await page.dispatchEvent('[data-testid="data-drop"]', "drop", { dataTransfer: dt });
 }
+
+// Extract the stored (uncompressed) entries of a zip, as the app writes them, under `dir`.
+export function unzipStored(buf, dir) {
+  let p = 0;
+  while (buf.readUInt32LE(p) === 0x04034b50) {
+    if (buf.readUInt16LE(p + 8) !== 0) throw new Error("compressed entry");
+    const size = buf.readUInt32LE(p + 18);
+    const len = buf.readUInt16LE(p + 26);
+    const extra = buf.readUInt16LE(p + 28);
+    const name = buf.toString("utf8", p + 30, p + 30 + len);
+    const start = p + 30 + len + extra;
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, buf.subarray(start, start + size));
+    p = start + size;
+  }
+}
+
+// The entry names of a zip (central directory).
+export function zipEntries(buf) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  if (eocd < 0) throw new Error("not a zip: no end of central directory");
+  const n = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const names = [];
+  for (let i = 0; i < n; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error("bad central directory entry");
+    const len = buf.readUInt16LE(p + 28);
+    const extra = buf.readUInt16LE(p + 30);
+    const comment = buf.readUInt16LE(p + 32);
+    names.push(buf.toString("utf8", p + 46, p + 46 + len));
+    p += 46 + len + extra + comment;
+  }
+  return names;
+}

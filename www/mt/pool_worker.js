@@ -13,7 +13,7 @@ self.onmessage = async (event) => {
   try {
     wasm_bindgen.poolThread(handoff);
   } catch (e) {
-    new BroadcastChannel("ticketsim-pool").postMessage(String((e && e.message) || e));
+    new BroadcastChannel("ticketsim-pool").postMessage(self.name + ": " + String((e && e.message) || e));
     throw e;
   }
   self.close();
