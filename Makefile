@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app web-model check-python check-cuda gpu-bundle
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog web-model check-python check-cuda gpu-bundle
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -67,6 +67,10 @@ bench: ## encode and fine-tuning throughput vs the sentence-transformers referen
 
 bench-web: setup models web-model ## in-browser (threaded and single-threaded workers) vs native throughput on the same workload
 	scripts/bench-web.sh
+
+bench-backlog: setup web ## 10,000 synthetic incidents analysed in the app (retrieval, groups, map): time, longest frozen frame, progress seen
+	mkdir -p test-output
+	node tests/e2e/backlog.mjs dist --n 10000
 
 bench-app: setup web ## a 1-epoch run on data/training_pairs.json in the app as a user starts it: the estimate shown, then the real time
 	node tests/e2e/epoch.mjs dist

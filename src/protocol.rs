@@ -108,6 +108,19 @@ pub enum Request {
         /// How many hits.
         k: usize,
     },
+    /// Analyse an incident file with the base model and, when there is one, the fine-tuned one:
+    /// retrieval on its links, duplicate groups and the map ([`crate::eval::backlog::analyse`]);
+    /// answered by [`Response::Backlog`].
+    Backlog {
+        /// Matches the answer.
+        id: u64,
+        /// The incidents, as loaded.
+        incidents: Vec<crate::data::incidents::Incident>,
+        /// Texts trained on (training pairs, labels): queries that contain them are not measured.
+        trained: Vec<String>,
+        /// Cosine threshold of the groups.
+        threshold: f32,
+    },
     /// The tuned model (or the base one when nothing was trained) as a sentence-transformers folder
     /// with `training_metadata.json` and `relationship_classifier/`, zipped.
     Export {
@@ -260,6 +273,26 @@ pub enum Response {
         /// The hits.
         hits: Vec<SimilarHit>,
         /// Milliseconds spent.
+        ms: f64,
+    },
+    /// How far a long request has got (sent while [`Request::Backlog`] encodes and groups).
+    Progress {
+        /// The request's id.
+        id: u64,
+        /// What is being done, e.g. "encoding with the base model".
+        what: String,
+        /// Items done.
+        done: usize,
+        /// Items in all.
+        total: usize,
+    },
+    /// Answer to [`Request::Backlog`].
+    Backlog {
+        /// The request's id.
+        id: u64,
+        /// Retrieval, groups and maps.
+        analysis: Box<crate::eval::backlog::BacklogAnalysis>,
+        /// Milliseconds spent (encoding included).
         ms: f64,
     },
     /// Answer to [`Request::Export`].

@@ -181,6 +181,22 @@ fn handle(req: Request) {
                 Err(e) => fail(Some(id), e),
             }
         }
+        Request::Backlog {
+            id,
+            incidents,
+            trained,
+            threshold,
+        } => {
+            let t0 = now_ms();
+            match backlog(id, &incidents, &trained, threshold) {
+                Ok(a) => post(&Response::Backlog {
+                    id,
+                    analysis: Box::new(a),
+                    ms: now_ms() - t0,
+                }),
+                Err(e) => fail(Some(id), e),
+            }
+        }
         Request::Export { id } => match export() {
             Ok((zip, files)) => post(&Response::Exported { id, zip, files }),
             Err(e) => fail(Some(id), e),
@@ -396,6 +412,58 @@ fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> 
         ms,
         encoded,
     })
+}
+
+/// [`Request::Backlog`]: embed the incidents with each loaded model (through the cache), then the
+/// library's analysis.
+fn backlog(
+    id: u64,
+    incidents: &[crate::data::incidents::Incident],
+    trained: &[String],
+    threshold: f32,
+) -> Result<crate::eval::backlog::BacklogAnalysis> {
+    let set = crate::eval::retrieval::retrieval_set(incidents, &[])?;
+    // In chunks, with a progress message after each: 10,000 tickets take minutes to encode.
+    let encode = |slot: Slot, name: &str| -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(set.texts.len());
+        for chunk in set.texts.chunks(256) {
+            out.extend(embed(slot, chunk)?);
+            post(&Response::Progress {
+                id,
+                what: format!("encoding with the {name} model"),
+                done: out.len(),
+                total: set.texts.len(),
+            });
+        }
+        Ok(out)
+    };
+    let mut names = vec!["base"];
+    let mut embeddings = vec![encode(Slot::Base, "base")?];
+    if model(Slot::Tuned).is_ok() {
+        names.push("fine-tuned");
+        embeddings.push(encode(Slot::Tuned, "fine-tuned")?);
+    }
+    let models: Vec<(&str, &[Vec<f32>])> = names
+        .iter()
+        .copied()
+        .zip(embeddings.iter().map(Vec::as_slice))
+        .collect();
+    let trained: Vec<&str> = trained.iter().map(String::as_str).collect();
+    crate::eval::backlog::analyse(
+        &set,
+        (!trained.is_empty()).then_some(trained.as_slice()),
+        &models,
+        threshold,
+        42,
+        &mut |done, total| {
+            post(&Response::Progress {
+                id,
+                what: "grouping".into(),
+                done,
+                total,
+            })
+        },
+    )
 }
 
 fn find_similar(

@@ -1,6 +1,7 @@
 //! Step 5: evaluation on the eval pairs — base and fine-tuned side by side: Spearman / Pearson /
 //! ROC-AUC / AP / best F1, the similarity histogram, ROC and PR curves of both, F1 against the
-//! threshold, and a threshold slider that shows precision, recall and the share of pairs flagged.
+//! threshold, and a threshold slider that shows precision, recall and the share of pairs flagged;
+//! below, for an incident file, retrieval, duplicate groups and the map ([`super::backlog`]).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -220,5 +221,6 @@ pub fn EvaluatePanel() -> impl IntoView {
                 } />
             </div>
         </Show>
+        <super::backlog::BacklogSection />
     }
 }

@@ -9,6 +9,7 @@
 //! configuration, session data selection and metadata, the classifier's result types, provenance and
 //! the browser edge ([`crate::web`]). Never the worker's code itself, only its messages.
 
+mod backlog;
 mod chart;
 mod classify;
 mod data;

@@ -218,6 +218,8 @@ pub struct Ctx {
     pub classifier: RwSignal<Option<(CvReport, f64)>>,
     /// Last measured encode throughput (sentences/s) and its size.
     pub embed_rate: RwSignal<Option<(f64, usize)>>,
+    /// The last progress message of a long request: (request id, what, done, total).
+    pub progress: RwSignal<Option<(u64, String, usize, usize)>>,
     /// Errors from the worker that belong to no request.
     pub worker_error: RwSignal<Option<String>>,
     /// The panel shown.
@@ -314,6 +316,7 @@ impl Ctx {
             eval_pairs: RwSignal::new(None),
             classifier: RwSignal::new(None),
             embed_rate: RwSignal::new(None),
+            progress: RwSignal::new(None),
             worker_error: RwSignal::new(None),
             panel: RwSignal::new(Panel::Model),
             compute: RwSignal::new(ComputeState {
@@ -414,6 +417,12 @@ impl Ctx {
 
     fn on_event(self, r: Response) {
         match r {
+            Response::Progress {
+                id,
+                what,
+                done,
+                total,
+            } => self.progress.set(Some((id, what, done, total))),
             Response::Ready => {
                 let threads = self.compute.with_untracked(|c| c.wanted);
                 if let Some(w) = self.client() {
@@ -521,6 +530,7 @@ impl Ctx {
             Response::Embeddings { .. }
             | Response::Classified { .. }
             | Response::Similar { .. }
+            | Response::Backlog { .. }
             | Response::Exported { .. }
             | Response::Estimated { .. }
             | Response::Benched { .. } => {}

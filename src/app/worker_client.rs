@@ -169,6 +169,7 @@ impl WorkerClient {
                     Response::Embeddings { id, .. }
                     | Response::Classified { id, .. }
                     | Response::Similar { id, .. }
+                    | Response::Backlog { id, .. }
                     | Response::Exported { id, .. }
                     | Response::Estimated { id, .. }
                     | Response::Benched { id, .. } => Some(*id),

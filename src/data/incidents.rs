@@ -122,6 +122,27 @@ impl Incident {
     }
 }
 
+/// An incident with a title, links and an optional category (tests across the crate build their
+/// hand-made exports with it).
+#[cfg(test)]
+pub(crate) fn test_incident(
+    id: &str,
+    title: &str,
+    duplicate_of: &[&str],
+    caused_by: &[&str],
+    category: Option<&str>,
+) -> Incident {
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    Incident {
+        id: id.into(),
+        short_description: title.into(),
+        category: category.map(str::to_string),
+        duplicate_of: ids(duplicate_of),
+        caused_by: ids(caused_by),
+        ..Incident::default()
+    }
+}
+
 /// Load incidents. In [`Mode::Skip`] bad rows (no id, no text, unreadable, repeated id) are counted;
 /// in [`Mode::Strict`] the first is the error. The report's notes say which optional information the
 /// file lacks (categories, resolutions, links) and how many links point outside the file, because

@@ -13,6 +13,7 @@ pub mod detect;
 mod fuzz;
 pub mod generate;
 pub mod incidents;
+pub mod links;
 pub mod load;
 pub mod pairs;
 pub(crate) mod records;

@@ -8,6 +8,12 @@
 //!   and the web app's tables read it.
 //! - [`report`]: the binary-classification report of `ticketsim eval` and the web app's Evaluate
 //!   step (AUC, AP, thresholds, confusion matrix, HTML page).
+//! - [`retrieval`]: "which other tickets are this one?" over a whole incident file: recall@k, MRR
+//!   and MAP of the cosine, BM25 and their hybrid.
+//! - [`groups`]: duplicate groups over a whole file (threshold communities) and their pairwise
+//!   P/R/F1 and adjusted Rand index against known duplicate clusters.
+//! - [`map`]: the tickets in two dimensions (PCA), for the map chart.
+//! - [`backlog`]: retrieval, groups and map of an incident file together (the web app's view).
 //! - [`charts`]: every chart, on any plotters backend (SVG for the CLI, canvas in the browser).
 //!
 //! A pair is **positive** when [`crate::data::pairs::is_positive`] says so (label ≥ 0.5): one
@@ -16,9 +22,13 @@
 //!
 //! Imports: the encoder (to embed pairs), the data layer's pair type and the crate's error type.
 
+pub mod backlog;
 pub mod charts;
+pub mod groups;
+pub mod map;
 pub mod metrics;
 pub mod report;
+pub mod retrieval;
 pub mod similarity;
 
 use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::Metrics;
 use crate::data::pairs::{is_positive, TrainPair};
 use crate::error::{Error, Result};
-use crate::eval::metrics::{pearson, roc_auc, spearman};
+use crate::eval::metrics::{best_f1_threshold, pearson, roc_auc, spearman};
 use crate::{cosine, SentenceEncoder};
 
 /// Texts per forward pass while evaluating.
@@ -30,6 +30,10 @@ pub struct EvalMetrics {
     pub roc_auc: Option<f64>,
     /// Mean cosine over the pairs.
     pub mean_cosine: f64,
+    /// The cosine threshold with the best F1 (0.01 grid), when the labels are binary and both
+    /// classes occur: what `ticketsim group` uses for a model folder that carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_f1_threshold: Option<f64>,
 }
 
 impl EvalMetrics {
@@ -91,11 +95,14 @@ pub fn similarity_metrics(labels: &[f64], scores: &[f64]) -> Result<EvalMetrics>
     }
     let finite = |x: f64| x.is_finite().then_some(x);
     let binary = labels.iter().all(|&l| l == 0.0 || l == 1.0);
-    let auc = if binary {
+    let (auc, threshold) = if binary {
         let pos: Vec<bool> = labels.iter().map(|&l| is_positive(l)).collect();
-        finite(roc_auc(scores, &pos))
+        let auc = finite(roc_auc(scores, &pos));
+        // Defined only with both classes (the AUC is then defined too).
+        let t = auc.map(|_| best_f1_threshold(scores, &pos).threshold);
+        (auc, t)
     } else {
-        None
+        (None, None)
     };
     Ok(EvalMetrics {
         pairs: labels.len(),
@@ -103,6 +110,7 @@ pub fn similarity_metrics(labels: &[f64], scores: &[f64]) -> Result<EvalMetrics>
         spearman: finite(spearman(scores, labels)),
         roc_auc: auc,
         mean_cosine: scores.iter().sum::<f64>() / scores.len() as f64,
+        best_f1_threshold: threshold,
     })
 }
 

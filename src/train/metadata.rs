@@ -94,3 +94,15 @@ pub struct TrainingMetadata {
     /// Seconds since the Unix epoch when the run ended.
     pub finished_unix: u64,
 }
+
+impl TrainingMetadata {
+    /// The best-F1 cosine threshold of the kept checkpoint on the run's eval pairs (when they were
+    /// binary): the duplicate threshold this model was tuned to.
+    pub fn best_f1_threshold(&self) -> Option<f64> {
+        let best = self.best_epoch?;
+        self.epochs
+            .iter()
+            .find(|e| e.metrics.epoch == best)
+            .and_then(|e| e.metrics.eval.best_f1_threshold)
+    }
+}

@@ -79,7 +79,8 @@ async function main() {
 
   const t0 = Date.now();
   // 1. Open the app: the served model loads in the worker.
-  await page.goto(origin + "/");
+  // ?test-hooks: window.ticketsimTest (the map's dot positions, for hovering one).
+  await page.goto(origin + "/?test-hooks");
   await page.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
   check((await text("model-name")).includes("MiniLM"), "the default model loads");
   check((await text("model-dim")).trim() === "384", "its dimension is shown");
@@ -239,6 +240,51 @@ async function main() {
     Math.abs(nativeAuc - parseFloat(tunedAuc)) < 1e-4,
     `the native CLI evaluates the exported model to the page's ROC-AUC (${nativeAuc} vs ${tunedAuc})`
   );
+
+  // 8b. Tickets: an incident export with links (and a ticket whose title is HTML) → the retrieval
+  // table, the duplicate groups and the map, whose tooltip shows the HTML title as text.
+  await tab("data");
+  const linked = [
+    { number: "T1", short_description: "VPN drops every few minutes", category: "network" },
+    { number: "T2", short_description: "VPN connection keeps dropping", category: "network", duplicate_of: "T1" },
+    { number: "T3", short_description: "Printer on floor 3 offline", category: "printing" },
+    { number: "T4", short_description: "Floor 3 printer is offline again", category: "printing", duplicate_of: "T3" },
+    { number: "T5", short_description: "Core switch failed in building A", category: "network" },
+    { number: "T6", short_description: "Network outage in building A", category: "network", caused_by: "T5" },
+    { number: "T7", short_description: XSS, description: "a title that is HTML", category: "email" },
+    { number: "T8", short_description: "Outlook shows an HTML mail as code", category: "email", duplicate_of: "T7" },
+  ];
+  await dropJson(page, "linked_incidents.json", JSON.stringify(linked));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 6, null, {
+    timeout: 30000,
+  });
+  await tab("evaluate");
+  await page.selectOption('[data-testid="backlog-file"]', "linked_incidents.json");
+  await page.click('[data-testid="backlog-run"]');
+  await page.waitForSelector('[data-testid="retrieval-table"]', { timeout: 300000 });
+  const rrows = await page.locator('[data-testid="retrieval-row"]').allInnerTexts();
+  check(
+    rrows.some((r) => r.startsWith("bm25")) && rrows.some((r) => r.startsWith("cosine: base")) && rrows.some((r) => r.startsWith("cosine: fine-tuned")),
+    `the retrieval table compares BM25, base and fine-tuned (${rrows.length} rows)`
+  );
+  const caption = await page.locator('[data-testid="retrieval-table"] caption').first().innerText();
+  check(caption.startsWith("duplicate links: 6 queries, 8 tickets ranked"), `the table says what it measured (${caption})`);
+  check((await page.locator('[data-testid="groups-base"] h4').innerText()).includes("groups of two or more"), "the groups are listed");
+  const mapInk = await ink("ticket-map-base");
+  check(mapInk > 2000, `the map is drawn (${mapInk} inked pixels)`);
+  // Hover the dot of the ticket whose title is HTML.
+  const pt = await page.evaluate(() => window.ticketsimTest.mapPoints[0]("T7"));
+  // The mouse reaches only what is in the viewport.
+  await page.locator('[data-testid="ticket-map-base"]').scrollIntoViewIfNeeded();
+  const box = await page.locator('[data-testid="ticket-map-base"]').boundingBox();
+  const px = await page.evaluate(() => document.querySelector('[data-testid="ticket-map-base"]').width);
+  const s = box.width / px;
+  await page.mouse.move(box.x + pt[0] * s, box.y + pt[1] * s);
+  await page.waitForSelector('[data-testid="map-tooltip"]', { timeout: 10000 });
+  const tip = await text("map-tooltip");
+  check(tip.includes("T7") && tip.includes(XSS), `the tooltip shows the ticket's title literally (${tip})`);
+  check((await page.locator('[data-testid="panel-evaluate"] img').count()) === 0, "and no <img> was created from it");
+  await shot("tickets");
 
   // 9. A new user: a fresh browser profile drops data/training_pairs.json and presses Train with
   // the defaults (the v3 recipe). It must start (base evaluation, then steps with an ETA); the run

@@ -231,3 +231,70 @@ pub fn bench_train(
     println!("{out}");
     Ok(())
 }
+
+/// `bench group`: group `n` synthetic embeddings of `dim` dimensions (planted clusters of 2–6
+/// near-copies of a random direction, 40% of the points, the rest unrelated) and print the time,
+/// the peak memory and the scores against the planted clusters, one JSON line.
+pub fn bench_group(n: usize, dim: usize, threshold: f32, seed: u64) -> Result<()> {
+    use ticketsim::eval::groups::{group, score_groups, GroupConfig};
+    use ticketsim::rng::Rng;
+    if n < 2 || dim < 2 {
+        bail!("--n and --dim must be at least 2");
+    }
+    let mut rng = Rng::new(seed);
+    let direction =
+        |rng: &mut Rng| -> Vec<f32> { (0..dim).map(|_| rng.normal() as f32).collect::<Vec<f32>>() };
+    let (mut emb, mut truth) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut cluster = 0usize;
+    while emb.len() < n {
+        if rng.next_f64() < 0.4 {
+            // A duplicate cluster: copies with noise of norm about 0.3 of the centre's.
+            let centre = direction(&mut rng);
+            let noise = 0.3;
+            for _ in 0..(2 + rng.below(5)).min(n - emb.len()) {
+                let e: Vec<f32> = centre
+                    .iter()
+                    .map(|&c| c + (noise * rng.normal()) as f32)
+                    .collect();
+                emb.push(e);
+                truth.push(cluster);
+            }
+        } else {
+            emb.push(direction(&mut rng));
+            truth.push(cluster);
+        }
+        cluster += 1;
+    }
+    let cfg = GroupConfig {
+        threshold,
+        ..GroupConfig::default()
+    };
+    let before = ticketsim::native::peak_memory_bytes();
+    let t = Instant::now();
+    let g = group(&emb, &cfg, &mut |_, _| ())?;
+    let seconds = t.elapsed().as_secs_f64();
+    let s = score_groups(&g.assignment, &truth)?;
+    let mut sizes = std::collections::HashMap::new();
+    for &c in &truth {
+        *sizes.entry(c).or_insert(0usize) += 1;
+    }
+    let planted = sizes.values().filter(|&&s| s >= 2).count();
+    println!(
+        "{}",
+        json!({
+            "n": n,
+            "dim": dim,
+            "threshold": threshold,
+            "group_seconds": seconds,
+            "threads": ticketsim::parallel::data_threads(),
+            "peak_memory_mb_before": before.map(|b| b as f64 / 1048576.0),
+            "peak_memory_mb": ticketsim::native::peak_memory_bytes().map(|b| b as f64 / 1048576.0),
+            "embeddings_mb": (n * dim * 4) as f64 / 1048576.0,
+            "groups": g.groups.len(),
+            "grouped": g.grouped(),
+            "planted_clusters_of_2_plus": planted,
+            "scores": s,
+        })
+    );
+    Ok(())
+}

@@ -59,6 +59,11 @@ enum Command {
     },
     /// Generate training and relationship pairs from an incident export.
     Pairs(crate::pairs::PairsArgs),
+    /// Retrieval over an incident file with links: recall@k, MRR and MAP of each model, BM25 and
+    /// their hybrid.
+    Retrieve(crate::retrieve::RetrieveArgs),
+    /// Duplicate groups over an incident file (CSV/JSON), scored against known duplicate clusters.
+    Group(crate::group::GroupArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -82,6 +87,22 @@ enum Bench {
         /// Folder with sts-test.csv and sts-train.csv.
         #[arg(long, default_value = "../shared/datasets/stsbenchmark")]
         sts: PathBuf,
+    },
+    /// Duplicate grouping at scale: time and peak memory of grouping N synthetic embeddings with
+    /// planted clusters, and the scores against them.
+    Group {
+        /// Embeddings.
+        #[arg(long, default_value_t = 50_000)]
+        n: usize,
+        /// Dimensions (384: all-MiniLM-L6-v2).
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        /// Cosine threshold.
+        #[arg(long, default_value_t = 0.8)]
+        threshold: f32,
+        /// Seed of the synthetic data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// Encode throughput (sentences/s) on all sentences of an STS TSV, against the reference figure of
     /// the Python library measured on the same kind of machine.
@@ -205,10 +226,21 @@ pub fn run() -> Result<()> {
         Command::Train(args) => crate::train::train(*args, device),
         Command::Eval(args) => crate::eval::run(args, device),
         Command::Pairs(args) => crate::pairs::run(args),
+        Command::Retrieve(args) => crate::retrieve::run(args, device),
+        Command::Group(args) => crate::group::run(args, device),
         Command::Classify { what } => crate::classify::run(what, device),
         Command::Bench {
             what: Bench::Workload { model, sts },
         } => crate::bench::workload(&model, &sts, device),
+        Command::Bench {
+            what:
+                Bench::Group {
+                    n,
+                    dim,
+                    threshold,
+                    seed,
+                },
+        } => crate::bench::bench_group(n, dim, threshold, seed),
         Command::Bench {
             what:
                 Bench::Embed {

@@ -1,7 +1,7 @@
 //! `ticketsim eval`: a model's cosine similarity on labelled pairs, as metrics.json, one SVG per
 //! chart and a self-contained report.html, all in the `--out` folder; a JSON summary on stdout.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -9,7 +9,7 @@ use clap::Args as ClapArgs;
 use serde::Serialize;
 use serde_json::json;
 
-use ticketsim::data::load::{LoadReport, Mode};
+use ticketsim::data::load::LoadReport;
 use ticketsim::data::pairs::load_training_pairs;
 use ticketsim::device::DeviceChoice;
 use ticketsim::eval::report::{
@@ -74,16 +74,10 @@ pub fn run(args: EvalArgs, device: DeviceChoice) -> Result<()> {
         }
     }
     let out = &args.out;
-    if out.exists() && !out.is_dir() {
-        bail!("{}: --out must be a folder, this is a file", out.display());
-    }
+    crate::common::check_out_dir(out)?;
     // The data is checked before the (slower) model load.
     let data_name = args.data.display().to_string();
-    let mode = if args.strict {
-        Mode::Strict
-    } else {
-        Mode::Skip
-    };
+    let mode = crate::common::mode(args.strict);
     let loaded = load_training_pairs(&read_file(&args.data)?, &data_name, mode)?;
     crate::common::print_load_report(&loaded.report);
     let pairs = loaded.records;
@@ -141,7 +135,7 @@ pub fn run(args: EvalArgs, device: DeviceChoice) -> Result<()> {
     let mut files = Vec::new();
     let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = out.join(name);
-        write_file(&path, bytes)?;
+        crate::common::write_file(&path, bytes)?;
         files.push(path);
         Ok(())
     };
@@ -178,16 +172,4 @@ pub fn run(args: EvalArgs, device: DeviceChoice) -> Result<()> {
         })
     );
     Ok(())
-}
-
-/// Write through a temporary name and rename, so a reader never sees half a file.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .with_context(|| format!("{}: cannot write", path.display()))
 }

@@ -19,9 +19,13 @@ mod embed;
 #[cfg(not(target_arch = "wasm32"))]
 mod eval;
 #[cfg(not(target_arch = "wasm32"))]
+mod group;
+#[cfg(not(target_arch = "wasm32"))]
 mod model;
 #[cfg(not(target_arch = "wasm32"))]
 mod pairs;
+#[cfg(not(target_arch = "wasm32"))]
+mod retrieve;
 #[cfg(not(target_arch = "wasm32"))]
 mod sts;
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,7 +13,6 @@ use ticketsim::data::generate::{
     SideCounts,
 };
 use ticketsim::data::incidents::load_incidents;
-use ticketsim::data::load::Mode;
 use ticketsim::native::read_file;
 
 /// Arguments of `ticketsim pairs`. Unset options take [`PairGenConfig`]'s defaults.
@@ -91,11 +90,7 @@ pub fn run(args: PairsArgs) -> Result<()> {
     // Checked before reading, so a bad option fails fast on a large export.
     cfg.validate()?;
     let name = args.incidents.display().to_string();
-    let mode = if args.strict {
-        Mode::Strict
-    } else {
-        Mode::Skip
-    };
+    let mode = crate::common::mode(args.strict);
     let loaded = load_incidents(&read_file(&args.incidents)?, &name, mode)?;
     let n = loaded.records.len();
     if n < 2 {

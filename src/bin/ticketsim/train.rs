@@ -14,6 +14,7 @@ use serde_json::json;
 use ticketsim::data::load::Mode;
 use ticketsim::data::pairs::{load_training_pairs, TrainPair};
 use ticketsim::device::DeviceChoice;
+use ticketsim::eval::retrieval::{retrieval_report, NO_LINKS_HELP};
 use ticketsim::eval::similarity::evaluate;
 use ticketsim::model::Precision;
 use ticketsim::native::{
@@ -41,6 +42,14 @@ pub struct TrainArgs {
     /// to choose anything.
     #[arg(long)]
     test_data: Option<PathBuf>,
+    /// Held-out retrieval test: an incident file with duplicate_of / caused_by links. Retrieval
+    /// (recall@k, MRR, MAP; BM25 alongside) is measured with the base model and the kept
+    /// checkpoint on the queries whose texts appear in no train or eval pair.
+    #[arg(long)]
+    test_incidents: Option<PathBuf>,
+    /// Extra duplicate links for --test-incidents (id_a, id_b[, label]); repeatable.
+    #[arg(long = "test-links", requires = "test_incidents")]
+    test_links: Vec<PathBuf>,
     /// Base model: a sentence-transformers folder, or minilm / mpnet from the cache.
     #[arg(long, default_value = "minilm")]
     model: String,
@@ -255,11 +264,7 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     let host = Native(Instant::now());
     let cfg = args.config()?;
     let data_name = args.data.display().to_string();
-    let mode = if args.strict {
-        Mode::Strict
-    } else {
-        Mode::Skip
-    };
+    let mode = crate::common::mode(args.strict);
     let (data_bytes, all, data_skipped) = load_pairs(&args.data, mode)?;
     // Data errors before the (slower) model load, with record numbers of the whole file.
     validate_pairs(&all, &cfg, &data_name)?;
@@ -284,6 +289,16 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     };
     let test = match &args.test_data {
         Some(p) => Some((p.display().to_string(), load_pairs(p, mode)?)),
+        None => None,
+    };
+    let retrieval_set = match &args.test_incidents {
+        Some(p) => {
+            let set = crate::common::load_retrieval_set(p, &args.test_links, mode)?;
+            if !set.has_queries() {
+                bail!("{}: no links — {NO_LINKS_HELP}", p.display());
+            }
+            Some(set)
+        }
         None => None,
     };
     let mut data = vec![
@@ -346,6 +361,10 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
     );
     let test_before = match &test {
         Some((_, (_, pairs, _))) => Some(evaluate(&enc, pairs)?),
+        None => None,
+    };
+    let base_embeddings = match &retrieval_set {
+        Some(set) => Some(enc.encode(&set.texts, 32)?),
         None => None,
     };
 
@@ -411,6 +430,33 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         }
         None => None,
     };
+    let retrieval = match (&retrieval_set, &base_embeddings) {
+        (Some(set), Some(before)) => {
+            let saved = load_encoder(out, &dev.device)?;
+            let after = saved.encode(&set.texts, 32)?;
+            // Queries whose texts were trained on or chose the checkpoint do not count.
+            let seen: Vec<&str> = train
+                .iter()
+                .chain(run.eval_pairs())
+                .flat_map(|p| [p.a.as_str(), p.b.as_str()])
+                .collect();
+            let report = retrieval_report(
+                set,
+                Some(&seen),
+                &[("base", before), ("fine-tuned", &after)],
+                10,
+                cfg.seed,
+            );
+            for n in &report.notes {
+                progress.say(&format!("retrieval: {n}"));
+            }
+            for t in &report.tables {
+                progress.say(&t.markdown());
+            }
+            Some(report)
+        }
+        _ => None,
+    };
     let meta = run.metadata();
     write_metadata(out, &meta)?;
     let best = run.best();
@@ -431,6 +477,7 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         "pairs_per_second": run.pairs_per_second(),
         "test_before": test_before,
         "test_after": test_after,
+        "retrieval": retrieval,
         "seconds": meta.total_seconds,
         "config": cfg,
     });

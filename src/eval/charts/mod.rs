@@ -14,7 +14,7 @@
 //!
 //! This file holds what every chart shares (palette, type sizes, layout, legend row, axes, the
 //! message chart, SVG rendering); one file per kind of chart: [`histogram`], [`curves`] (ROC, PR,
-//! metrics by threshold), [`matrix`] (confusion matrix) and [`training`] (loss and per-epoch
+//! metrics by threshold), [`matrix`] (confusion matrix), [`retrieval`] (recall@k), [`map`] (tickets in 2-D) and [`training`] (loss and per-epoch
 //! metrics).
 //!
 //! Imports: plotters, the evaluation module's metrics types and the crate's error type.
@@ -32,12 +32,16 @@ use crate::error::{Error, Result};
 
 pub mod curves;
 pub mod histogram;
+pub mod map;
 pub mod matrix;
+pub mod retrieval;
 pub mod training;
 
 pub use curves::{pr_chart, roc_chart, threshold_chart, PrSeries, RocSeries};
 pub use histogram::{similarity_histogram, ScoreHistogram};
+pub use map::{ticket_map_chart, MAP_CLASSES};
 pub use matrix::confusion_matrix_chart;
+pub use retrieval::recall_at_k_chart;
 pub use training::{epoch_metrics_chart, loss_chart};
 
 /// The smallest drawing area (pixels) a chart accepts; below this the axes and labels cannot be laid

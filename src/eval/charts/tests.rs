@@ -319,6 +319,7 @@ fn training_curves() {
         spearman: sp,
         roc_auc: auc,
         mean_cosine: 0.5,
+        best_f1_threshold: None,
     };
     let epochs = [
         metrics(Some(0.61), None),
