@@ -172,4 +172,32 @@ mod tests {
         );
         assert!(analyse(&set, None, &[("base", &emb)], 2.0, 1, &mut |_, _| ()).is_err());
     }
+
+    #[test]
+    fn a_file_without_links_gets_groups_a_map_and_the_explanation() {
+        let inc = |id: &str, title: &str| {
+            crate::data::incidents::test_incident(id, title, &[], &[], None)
+        };
+        let set = retrieval_set(
+            &[
+                inc("1", "vpn down"),
+                inc("2", "vpn is down"),
+                inc("3", "printer jam"),
+            ],
+            &[],
+        )
+        .unwrap();
+        let emb: Vec<Vec<f32>> = vec![vec![1.0, 0.0], vec![0.99, 0.1], vec![0.0, 1.0]];
+        let a = analyse(&set, None, &[("base", &emb)], 0.9, 1, &mut |_, _| ()).unwrap();
+        assert!(a.retrieval.tables.is_empty());
+        assert!(a
+            .retrieval
+            .notes
+            .iter()
+            .any(|n| n == super::super::retrieval::NO_LINKS_HELP));
+        assert_eq!(a.models[0].grouping.groups.len(), 1);
+        assert!(a.models[0].scores.is_none(), "nothing to score against");
+        assert_eq!(a.coloured_by, "duplicate group");
+        assert_eq!(a.class_names, vec!["group 1", "other"]);
+    }
 }
