@@ -43,9 +43,14 @@ pub fn project_2d(embeddings: &[Vec<f32>]) -> Result<TicketMap> {
         });
     }
     let x = Array2::from_shape_fn((n, d), |(i, j)| embeddings[i][j] as f64);
-    let pca = linfa_reduction::Pca::params(2)
-        .fit(&DatasetBase::from(x.clone()))
-        .map_err(|e| Error::Invalid(format!("map: PCA failed: {e}")))?;
+    // Tickets that span fewer than two directions (all the same text, say) can make the truncated
+    // SVD fail; they get the line layout rather than taking the whole analysis down.
+    let Ok(pca) = linfa_reduction::Pca::params(2).fit(&DatasetBase::from(x.clone())) else {
+        return Ok(TicketMap {
+            points: (0..n).map(|i| [i as f32, 0.0]).collect(),
+            explained_variance_ratio: [0.0, 0.0],
+        });
+    };
     // linfa's ratio is over the two components it computed; the share of the whole variance is
     // what a reader wants ("this picture shows 18% of how the tickets differ").
     let total: f64 = x
@@ -87,7 +92,11 @@ pub fn project_2d(embeddings: &[Vec<f32>]) -> Result<TicketMap> {
         points: y
             .rows()
             .into_iter()
-            .map(|r| [(r[0] * signs[0]) as f32, (r[1] * signs[1]) as f32])
+            // Data spanning one direction gives one component: the second axis is then 0.
+            .map(|r| {
+                let axis = |k: usize| r.get(k).zip(signs.get(k)).map_or(0.0, |(v, s)| v * s);
+                [axis(0) as f32, axis(1) as f32]
+            })
             .collect(),
         explained_variance_ratio: [
             ratio.get(0).copied().unwrap_or(0.0),
@@ -168,5 +177,16 @@ mod tests {
             vec![[0.0, 0.0], [1.0, 0.0]]
         );
         assert!(project_2d(&[vec![1.0, 2.0], vec![1.0]]).is_err());
+        // Identical tickets, or ones along one direction only: a picture, not an error.
+        let same = vec![vec![0.5f32, 0.5, 0.0]; 5];
+        assert_eq!(project_2d(&same).unwrap().points.len(), 5);
+        let line: Vec<Vec<f32>> = (0..6).map(|i| vec![i as f32, 0.0, 0.0]).collect();
+        let m = project_2d(&line).unwrap();
+        assert!(
+            m.points
+                .iter()
+                .all(|p| p[0].is_finite() && p[1].is_finite()),
+            "{m:?}"
+        );
     }
 }
