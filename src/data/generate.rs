@@ -236,10 +236,16 @@ fn key(v: &Option<String>) -> Option<String> {
 }
 
 /// Union-find with path halving.
-struct UnionFind(Vec<usize>);
+pub(crate) struct UnionFind(Vec<usize>);
 
 impl UnionFind {
-    fn find(&mut self, mut x: usize) -> usize {
+    /// `n` items, each its own set.
+    pub(crate) fn new(n: usize) -> Self {
+        UnionFind((0..n).collect())
+    }
+
+    /// The root of `x`'s set (the smallest item ever joined to it).
+    pub(crate) fn find(&mut self, mut x: usize) -> usize {
         while self.0[x] != x {
             self.0[x] = self.0[self.0[x]];
             x = self.0[x];
@@ -247,7 +253,8 @@ impl UnionFind {
         x
     }
 
-    fn union(&mut self, a: usize, b: usize) {
+    /// Join the sets of `a` and `b`.
+    pub(crate) fn union(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
             // The smaller root wins so the result does not depend on the order of unions.
@@ -725,7 +732,7 @@ pub fn generate_pairs(incidents: &[Incident], cfg: &PairGenConfig) -> Result<Gen
     }
     let groups: Vec<Vec<usize>> = group_map.into_values().filter(|g| g.len() >= 2).collect();
 
-    let mut uf = UnionFind((0..items.len()).collect());
+    let mut uf = UnionFind::new(items.len());
     for &(a, b) in links.keys() {
         uf.union(a, b);
     }

@@ -32,6 +32,7 @@ use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::retrieval::{LinkKind, RetrievalSet};
+use crate::data::generate::UnionFind;
 use crate::error::{Error, Result};
 
 /// Settings of [`group`].
@@ -126,8 +127,7 @@ fn normalised(embeddings: &[Vec<f32>]) -> Result<(Vec<f32>, usize)> {
                 e.len()
             )));
         }
-        let n = e.iter().map(|x| x * x).sum::<f32>().sqrt();
-        flat.extend(e.iter().map(|x| if n > 0.0 { x / n } else { 0.0 }));
+        flat.extend(super::retrieval::unit_vector(e));
     }
     Ok((flat, d))
 }
@@ -258,26 +258,16 @@ pub fn group(
 /// (numbered by first member); unlinked tickets are clusters of one.
 pub fn known_clusters(set: &RetrievalSet) -> Vec<usize> {
     let n = set.texts.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
+    let mut uf = UnionFind::new(n);
     for q in set.queries(LinkKind::Duplicate) {
         for &r in &q.relevant {
-            let (a, b) = (find(&mut parent, q.item), find(&mut parent, r));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
+            uf.union(q.item, r);
         }
     }
     let mut ids: HashMap<usize, usize> = HashMap::new();
     (0..n)
         .map(|i| {
-            let root = find(&mut parent, i);
+            let root = uf.find(i);
             let next = ids.len();
             *ids.entry(root).or_insert(next)
         })

@@ -376,21 +376,21 @@ impl Bm25Index {
     }
 }
 
-/// Cosine of `query` with every row of `embeddings` (rows need not be normalised).
-pub fn cosine_scores(embeddings: &[Vec<f32>], query: usize) -> Vec<f32> {
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let q = &embeddings[query];
-    let nq = norm(q);
-    embeddings
-        .iter()
-        .map(|e| {
-            let d = norm(e) * nq;
-            if d == 0.0 {
-                0.0
-            } else {
-                e.iter().zip(q).map(|(a, b)| a * b).sum::<f32>() / d
-            }
-        })
+/// `e` scaled to unit length (a zero vector stays zero), so that the cosine of two such vectors is
+/// their dot product.
+pub fn unit_vector(e: &[f32]) -> Vec<f32> {
+    let n = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+    e.iter()
+        .map(|x| if n > 0.0 { x / n } else { 0.0 })
+        .collect()
+}
+
+/// Cosine of row `query` with every row of `unit` (rows from [`unit_vector`], scaled once per
+/// model rather than once per query).
+pub fn cosine_scores(unit: &[Vec<f32>], query: usize) -> Vec<f32> {
+    let q = &unit[query];
+    unit.iter()
+        .map(|e| e.iter().zip(q).map(|(a, b)| a * b).sum::<f32>())
         .collect()
 }
 
@@ -456,12 +456,16 @@ pub fn evaluate(
     let mut bm25_out = Vec::with_capacity(queries.len());
     let mut cos_out: Vec<Vec<QueryOutcome>> = vec![Vec::new(); models.len()];
     let mut hyb_out: Vec<Vec<Vec<QueryOutcome>>> = vec![Vec::new(); models.len()];
+    let units: Vec<Vec<Vec<f32>>> = models
+        .iter()
+        .map(|(_, emb)| emb.iter().map(|e| unit_vector(e)).collect())
+        .collect();
     for q in queries {
         let b = bm25.scores(&set.texts[q.item]);
         bm25_out.push(QueryOutcome::new(&b, q.item, &q.relevant));
         let bn = min_max(&b, q.item);
-        for (m, (_, emb)) in models.iter().enumerate() {
-            let c = cosine_scores(emb, q.item);
+        for (m, unit) in units.iter().enumerate() {
+            let c = cosine_scores(unit, q.item);
             cos_out[m].push(QueryOutcome::new(&c, q.item, &q.relevant));
             let cn = min_max(&c, q.item);
             let per_weight = (0..=HYBRID_STEPS)
