@@ -131,6 +131,7 @@ fn trainer_step_moves_every_parameter_in_wasm() {
         a: a.into(),
         b: b.into(),
         label,
+        kind: None,
     })
     .collect();
     let cfg = TrainConfig {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::worker_client::WorkerClient;
 use crate::classify::cv::CvReport;
 use crate::data::detect::Dataset;
-use crate::data::pairs::TrainPair;
+use crate::data::pairs::{PairKind, TrainPair};
 use crate::data::relationships::{Relation, RelationshipPair};
 use crate::encoder::ModelInfo;
 use crate::protocol::{Request, Response, Slot};
@@ -91,10 +91,20 @@ impl Label {
             (None, Some(Relation::None)) => 0.0,
             _ => return None,
         };
+        // A person's "duplicate" is a duplicate; their "none" on a pair the queue put close
+        // together is a hard negative.
+        let kind = match self.relation {
+            Some(Relation::Duplicate) => Some(PairKind::Duplicate),
+            Some(Relation::None) => Some(PairKind::HardNegative),
+            _ => None,
+        }
+        // A kind that disagrees with the verdict (s/d overrides the relationship) is dropped.
+        .filter(|k| k.is_positive() == (label >= 0.5));
         Some(TrainPair {
             a: self.a.clone(),
             b: self.b.clone(),
             label,
+            kind,
         })
     }
 

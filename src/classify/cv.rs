@@ -58,7 +58,8 @@ pub struct MeanStd {
 }
 
 impl MeanStd {
-    fn of(xs: impl Iterator<Item = f64>) -> Self {
+    /// Mean and population standard deviation of `xs` (0 and 0 when empty).
+    pub fn of(xs: impl Iterator<Item = f64>) -> Self {
         let v: Vec<f64> = xs.collect();
         let n = v.len().max(1) as f64;
         let mean = v.iter().sum::<f64>() / n;

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use super::incidents::Incident;
 use super::relationships::{Relation, RelationshipPair};
 use super::split::group_split;
-use crate::data::pairs::TrainPair;
+use crate::data::pairs::{PairKind, TrainPair};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -377,11 +377,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn train_pair(&self, a: usize, b: usize, label: f32) -> TrainPair {
+    fn train_pair(&self, a: usize, b: usize, kind: PairKind) -> TrainPair {
         TrainPair {
             a: self.items[a].text.clone(),
             b: self.items[b].text.clone(),
-            label,
+            label: if kind.is_positive() { 1.0 } else { 0.0 },
+            kind: Some(kind),
         }
     }
 
@@ -401,7 +402,7 @@ impl Ctx<'_> {
     ) -> PairSide {
         let members: Vec<usize> = (0..self.items.len()).filter(|&i| on_side[i]).collect();
         let mut side = PairSide::default();
-        let mut positives: Vec<(usize, usize)> = Vec::new();
+        let mut positives: Vec<(usize, usize, PairKind)> = Vec::new();
         let mut relationships: Vec<RelationshipPair> = Vec::new();
         let mut taken: BTreeSet<(usize, usize)> = BTreeSet::new();
 
@@ -415,8 +416,10 @@ impl Ctx<'_> {
                 notes.repeated_pairs += 1;
                 continue;
             }
-            if matches!(link.relation, Relation::Duplicate | Relation::Causal) {
-                positives.push((link.a, link.b));
+            match link.relation {
+                Relation::Duplicate => positives.push((link.a, link.b, PairKind::Duplicate)),
+                Relation::Causal => positives.push((link.a, link.b, PairKind::Causal)),
+                Relation::Related | Relation::None => {}
             }
             relationships.push(self.rel(link.a, link.b, link.relation));
         }
@@ -440,17 +443,17 @@ impl Ctx<'_> {
                     notes.repeated_pairs += 1;
                     continue;
                 }
-                positives.push((a, b));
+                positives.push((a, b, PairKind::SameFix));
             }
         }
         side.training = positives
             .iter()
-            .map(|&(a, b)| self.train_pair(a, b, 1.0))
+            .map(|&(a, b, kind)| self.train_pair(a, b, kind))
             .collect();
 
         if augment_copies > 0 {
-            for &(a, b) in &positives {
-                let copies = self.augmented(a, b, augment_copies, rng, notes);
+            for &(a, b, kind) in &positives {
+                let copies = self.augmented(a, b, kind, augment_copies, rng, notes);
                 side.counts.augmented += copies.len();
                 side.training.extend(copies);
             }
@@ -467,8 +470,10 @@ impl Ctx<'_> {
         side.counts.hard_negatives = hard.len();
         side.counts.random_negatives = random.len();
         side.counts.negatives = hard.len() + random.len();
-        for &(a, b) in hard.iter().chain(&random) {
-            side.training.push(self.train_pair(a, b, 0.0));
+        let hard_pairs = hard.iter().map(|&p| (p, PairKind::HardNegative));
+        let random_pairs = random.iter().map(|&p| (p, PairKind::RandomNegative));
+        for ((a, b), kind) in hard_pairs.chain(random_pairs) {
+            side.training.push(self.train_pair(a, b, kind));
             relationships.push(self.rel(a, b, Relation::None));
         }
         for r in &relationships {
@@ -497,6 +502,7 @@ impl Ctx<'_> {
         &self,
         a: usize,
         b: usize,
+        kind: PairKind,
         copies: usize,
         rng: &mut Rng,
         notes: &mut SideNotes,
@@ -546,6 +552,7 @@ impl Ctx<'_> {
                         a: x,
                         b: y,
                         label: 1.0,
+                        kind: Some(kind),
                     });
                 }
                 None => notes.augment_failed += 1,
@@ -985,14 +992,24 @@ fn side_notes(
 }
 
 /// Training pairs in the seeds' `training_pairs.json` shape: `{"positive_pairs": [[a, b], ...],
-/// "negative_pairs": [[a, b], ...]}` — positives by [`TrainPair::is_positive`]. [`super::pairs::parse_training_pairs`]
-/// reads it back.
+/// "negative_pairs": [[a, b], ...]}` — positives by [`TrainPair::is_positive`] — plus, when every
+/// pair has a [`PairKind`], `positive_kinds` / `negative_kinds` parallel to them (the notebooks read
+/// only the two lists of pairs). [`super::pairs::parse_training_pairs`] reads it back.
 pub fn training_pairs_json(pairs: &[TrainPair]) -> Value {
     let (pos, neg): (Vec<&TrainPair>, Vec<&TrainPair>) =
         pairs.iter().partition(|p| p.is_positive());
-    let list =
-        |ps: Vec<&TrainPair>| -> Vec<Value> { ps.iter().map(|p| json!([p.a, p.b])).collect() };
-    json!({ "positive_pairs": list(pos), "negative_pairs": list(neg) })
+    let list = |ps: &[&TrainPair]| -> Vec<Value> { ps.iter().map(|p| json!([p.a, p.b])).collect() };
+    let mut out = json!({ "positive_pairs": list(&pos), "negative_pairs": list(&neg) });
+    if pairs.iter().all(|p| p.kind.is_some()) {
+        let kinds = |ps: &[&TrainPair]| -> Vec<Value> {
+            ps.iter()
+                .filter_map(|p| p.kind.map(|k| json!(k.name())))
+                .collect()
+        };
+        out["positive_kinds"] = Value::Array(kinds(&pos));
+        out["negative_kinds"] = Value::Array(kinds(&neg));
+    }
+    out
 }
 
 /// Relationship pairs as a JSON list of `{"ticket_a", "ticket_b", "relationship", "id_a", "id_b"}`

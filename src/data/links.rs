@@ -12,6 +12,7 @@
 //! | second id | id_b, id2, target, incident_b, to |
 //! | label (optional) | label, score, similarity |
 
+use super::incidents::Incident;
 use super::load::{Collector, Loaded, Mode, SkipReason};
 use super::pairs::{is_positive, LABEL_FIELDS};
 use super::records::{self, as_text, kind, lookup, Raw};
@@ -147,6 +148,33 @@ pub fn load_links(bytes: &[u8], file: &str, mode: Mode) -> Result<Loaded<Link>> 
     Ok(loaded)
 }
 
+/// Add `links` to the incidents as `duplicate_of` links (on the incident with id `a`), so the
+/// pair generator and retrieval see them as the file's own. Returns how many were added; a link
+/// naming an id that is not in `incidents`, or one the incidents already have (either way round),
+/// is not.
+pub fn apply_links(incidents: &mut [Incident], links: &[Link]) -> usize {
+    let by_id: std::collections::HashMap<String, usize> = incidents
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| (inc.id.trim().to_string(), i))
+        .collect();
+    let mut added = 0;
+    for l in links {
+        let (a, b) = (l.a.trim(), l.b.trim());
+        let (Some(&ia), Some(&ib)) = (by_id.get(a), by_id.get(b)) else {
+            continue;
+        };
+        let has =
+            |i: usize, other: &str| incidents[i].duplicate_of.iter().any(|d| d.trim() == other);
+        if ia == ib || has(ia, b) || has(ib, a) {
+            continue;
+        }
+        incidents[ia].duplicate_of.push(b.to_string());
+        added += 1;
+    }
+    added
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +222,31 @@ mod tests {
             e.contains("p.json") && e.contains("id_b") && e.contains("empty id"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn links_become_the_incidents_own() {
+        let mut incs: Vec<Incident> = ["1", "2", "3"]
+            .iter()
+            .map(|id| {
+                crate::data::incidents::test_incident(id, &format!("ticket {id}"), &[], &[], None)
+            })
+            .collect();
+        incs[1].duplicate_of.push("1".into());
+        let link = |a: &str, b: &str| Link {
+            a: a.into(),
+            b: b.into(),
+        };
+        let added = apply_links(
+            &mut incs,
+            &[
+                link("1", "2"),
+                link("3", "1"),
+                link("3", "9"),
+                link("2", "2"),
+            ],
+        );
+        assert_eq!(added, 1, "2-1 exists, 9 is unknown, 2-2 is a self link");
+        assert_eq!(incs[2].duplicate_of, ["1"]);
     }
 }

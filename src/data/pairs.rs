@@ -13,7 +13,14 @@
 //! `text1`/`text2`, `text_a`/`text_b`, `ticket_a`/`ticket_b`, `sentence1`/`sentence2`, `a`/`b`; label
 //! `label`, `score` or `similarity` (a number, a numeric string or a boolean). Other fields (ids,
 //! sources) are ignored. Labels must lie in [0, 1]: a 0–5 score is reported, never silently rescaled.
+//!
+//! What a pair *is* ([`PairKind`]: a duplicate, a cause and its effect, the same fix, a hard or a
+//! random negative) is optional: a `kind` field on a record, or in `training_pairs.json` the lists
+//! `positive_kinds` / `negative_kinds` parallel to the pairs (the notebooks ignore extra keys).
+//! Recipes that grade pairs by what they are ([`crate::train::recipe`]) read it; the label stays
+//! the 0 / 1 the seeds trained on.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::load::{non_empty, Collector, Loaded, Mode, SkipReason};
@@ -31,9 +38,62 @@ pub fn is_positive(label: f64) -> bool {
     label >= POSITIVE_LABEL_MIN
 }
 
+/// What a generated pair is, from the links and fields that made it (see
+/// [`crate::data::generate`]). Augmented copies have the kind of the pair they were made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairKind {
+    /// A `duplicate_of` link: the same problem reported twice.
+    Duplicate,
+    /// A `caused_by` link: `a` is the cause, `b` the effect — related, not the same.
+    Causal,
+    /// Same category and same resolution, no link: the same fix, most often the same problem.
+    SameFix,
+    /// Same category, different problem.
+    HardNegative,
+    /// Different category (where there are categories), different problem.
+    RandomNegative,
+}
+
+impl PairKind {
+    /// Every kind, positives first.
+    pub const ALL: [PairKind; 5] = [
+        PairKind::Duplicate,
+        PairKind::Causal,
+        PairKind::SameFix,
+        PairKind::HardNegative,
+        PairKind::RandomNegative,
+    ];
+
+    /// The name in files (`same_fix`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PairKind::Duplicate => "duplicate",
+            PairKind::Causal => "causal",
+            PairKind::SameFix => "same_fix",
+            PairKind::HardNegative => "hard_negative",
+            PairKind::RandomNegative => "random_negative",
+        }
+    }
+
+    /// The kind named `s` (case-insensitive, `-` or `_`), or `None`.
+    pub fn parse(s: &str) -> Option<PairKind> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        PairKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// Whether pairs of this kind are positives (label 1) in the seeds' recipe.
+    pub fn is_positive(self) -> bool {
+        matches!(
+            self,
+            PairKind::Duplicate | PairKind::Causal | PairKind::SameFix
+        )
+    }
+}
+
 /// A training pair: two texts and their target similarity in [0, 1] (the cosine loss's target;
 /// losses that train on positives only keep the pairs that are [`TrainPair::is_positive`]).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainPair {
     /// First text.
     pub a: String,
@@ -41,9 +101,22 @@ pub struct TrainPair {
     pub b: String,
     /// Target similarity.
     pub label: f32,
+    /// What the pair is, when the file or the generator says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PairKind>,
 }
 
 impl TrainPair {
+    /// A pair without a kind.
+    pub fn new(a: impl Into<String>, b: impl Into<String>, label: f32) -> Self {
+        TrainPair {
+            a: a.into(),
+            b: b.into(),
+            label,
+            kind: None,
+        }
+    }
+
     /// Whether this pair is a positive one (label ≥ [`POSITIVE_LABEL_MIN`]).
     pub fn is_positive(&self) -> bool {
         is_positive(self.label as f64)
@@ -56,6 +129,8 @@ pub const TEXT_A_FIELDS: [&str; 5] = ["text1", "text_a", "ticket_a", "sentence1"
 pub const TEXT_B_FIELDS: [&str; 5] = ["text2", "text_b", "ticket_b", "sentence2", "b"];
 /// See [`TEXT_A_FIELDS`].
 pub const LABEL_FIELDS: [&str; 3] = ["label", "score", "similarity"];
+/// Field names accepted for the pair's [`PairKind`] (optional).
+pub const KIND_FIELDS: [&str; 2] = ["kind", "pair_kind"];
 
 /// A record that is skipped (skip mode) or fails the load (strict mode).
 type Bad = (SkipReason, Error);
@@ -132,11 +207,7 @@ fn keyed(p: TrainPair) -> (TrainPair, (String, String, u32)) {
 
 /// A training pair from an STS line: label = score / 5.
 fn sts_pair(l: sts::StsLine) -> TrainPair {
-    TrainPair {
-        a: l.a,
-        b: l.b,
-        label: sts::label_of_score(l.score),
-    }
+    TrainPair::new(l.a, l.b, sts::label_of_score(l.score))
 }
 
 /// STS-benchmark TSV, line by line through [`super::sts`] (the line format's one parser).
@@ -168,7 +239,10 @@ pub fn parse_sts(bytes: &[u8], file: &str) -> Result<Vec<TrainPair>> {
 /// The seeds' `{"positive_pairs": [...], "negative_pairs": [...]}`.
 fn load_seeds(obj: &Map<String, Value>, file: &str, mode: Mode) -> Result<Loaded<TrainPair>> {
     let mut c = Collector::new(file, "training_pairs", mode);
-    for (key, label) in [("positive_pairs", 1.0), ("negative_pairs", 0.0)] {
+    for (key, kinds_key, label) in [
+        ("positive_pairs", "positive_kinds", 1.0),
+        ("negative_pairs", "negative_kinds", 0.0),
+    ] {
         let items = match obj.get(key) {
             None | Some(Value::Null) => continue,
             Some(Value::Array(items)) => items,
@@ -181,14 +255,79 @@ fn load_seeds(obj: &Map<String, Value>, file: &str, mode: Mode) -> Result<Loaded
                 ))
             }
         };
+        let kinds = seed_kinds(obj, kinds_key, items.len(), label > 0.5, file)?;
         for (i, item) in items.iter().enumerate() {
             let loc = format!("{key}[{i}]");
-            let outcome =
-                seed_item(item, file, &loc).map(|(a, b)| keyed(TrainPair { a, b, label }));
+            let outcome = seed_item(item, file, &loc).map(|(a, b)| {
+                keyed(TrainPair {
+                    a,
+                    b,
+                    label,
+                    kind: kinds.as_ref().map(|k| k[i]),
+                })
+            });
             c.push(&loc, outcome)?;
         }
     }
     c.finish("pairs")
+}
+
+/// The optional kinds list parallel to a seeds list: one kind per pair, each a positive kind for
+/// `positive_pairs` and a negative one for `negative_pairs` — a wrong list is an error (a misread
+/// kind would silently change what a graded recipe teaches).
+fn seed_kinds(
+    obj: &Map<String, Value>,
+    key: &str,
+    pairs: usize,
+    positive: bool,
+    file: &str,
+) -> Result<Option<Vec<PairKind>>> {
+    let items = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(Error::data(
+                file,
+                key,
+                key,
+                format!("expected a list of kinds, found {}", kind(other)),
+            ))
+        }
+    };
+    if items.len() != pairs {
+        return Err(Error::data(
+            file,
+            key,
+            key,
+            format!("{} kinds for {pairs} pairs: one per pair", items.len()),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let k = v.as_str().and_then(PairKind::parse);
+            match k {
+                Some(k) if k.is_positive() == positive => Ok(k),
+                _ => Err(Error::data(
+                    file,
+                    format!("{key}[{i}]"),
+                    key,
+                    format!(
+                        "{v} is not a {} pair kind ({})",
+                        if positive { "positive" } else { "negative" },
+                        PairKind::ALL
+                            .iter()
+                            .filter(|k| k.is_positive() == positive)
+                            .map(|k| k.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            }
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 fn seed_item(item: &Value, file: &str, loc: &str) -> std::result::Result<(String, String), Bad> {
@@ -228,7 +367,24 @@ fn labelled(raw: Raw, file: &str, loc: &str) -> std::result::Result<TrainPair, B
                 )
             })?;
             let label = label(value, file, loc, field)?;
-            Ok(TrainPair { a, b, label })
+            let kind = match lookup(&o, &KIND_FIELDS) {
+                None | Some((_, Value::Null)) => None,
+                Some((_, Value::String(s))) if s.trim().is_empty() => None,
+                Some((field, v)) => {
+                    Some(v.as_str().and_then(PairKind::parse).ok_or_else(|| {
+                        malformed(
+                            file,
+                            loc,
+                            field,
+                            format!(
+                                "{v} is not a pair kind ({})",
+                                PairKind::ALL.map(PairKind::name).join(", ")
+                            ),
+                        )
+                    })?)
+                }
+            };
+            Ok(TrainPair { a, b, label, kind })
         }
         Raw::Array(arr) => {
             let (a, b, l) = from_array(&arr, file, loc)?;
@@ -244,7 +400,7 @@ fn labelled(raw: Raw, file: &str, loc: &str) -> std::result::Result<TrainPair, B
                 )
             })?;
             let label = label(l, file, loc, "label")?;
-            Ok(TrainPair { a, b, label })
+            Ok(TrainPair::new(a, b, label))
         }
         Raw::Other(v) => Err(malformed(
             file,

@@ -16,16 +16,17 @@ pub fn shuffled_batches(n: usize, batch_size: usize, seed: u64) -> Vec<Vec<usize
         .collect()
 }
 
-/// Batches over `pairs` (texts a, b) in which no text occurs twice: a pair whose text is already in
-/// the batch waits for a later batch, so with an in-batch-negative loss no true duplicate is ever
-/// scored as a negative (sentence-transformers#3189). Texts compare exactly, after trimming.
-/// Every pair appears in exactly one batch; the order is seeded.
+/// Batches over `rows` (each row's texts: a pair, or anchor, positive, negative) in which no text
+/// occurs twice: a row whose text is already in the batch waits for a later batch, so with an
+/// in-batch-negative loss no true duplicate is ever scored as a negative
+/// (sentence-transformers#3189). Texts compare exactly, after trimming. Every row appears in
+/// exactly one batch; the order is seeded.
 pub fn no_duplicate_batches<S: AsRef<str>>(
-    pairs: &[(S, S)],
+    rows: &[Vec<S>],
     batch_size: usize,
     seed: u64,
 ) -> Vec<Vec<usize>> {
-    let mut remaining: Vec<usize> = (0..pairs.len()).collect();
+    let mut remaining: Vec<usize> = (0..rows.len()).collect();
     Rng::new(seed).shuffle(&mut remaining);
     let batch_size = batch_size.max(1);
     let mut batches = Vec::new();
@@ -34,10 +35,9 @@ pub fn no_duplicate_batches<S: AsRef<str>>(
         let mut batch = Vec::with_capacity(batch_size);
         let mut deferred = Vec::new();
         for &i in &remaining {
-            let (a, b) = (pairs[i].0.as_ref().trim(), pairs[i].1.as_ref().trim());
-            if batch.len() < batch_size && !seen.contains(a) && !seen.contains(b) {
-                seen.insert(a);
-                seen.insert(b);
+            let texts = || rows[i].iter().map(|t| t.as_ref().trim());
+            if batch.len() < batch_size && !texts().any(|t| seen.contains(t)) {
+                seen.extend(texts());
                 batch.push(i);
             } else {
                 deferred.push(i);
@@ -67,11 +67,22 @@ mod tests {
     #[test]
     fn no_batch_repeats_a_text() {
         // Ticket-like data: many pairs share a text (one incident duplicated by several others).
+        // Triplets too: the third text (an explicit negative) counts like the other two.
         let mut pairs = Vec::new();
         for i in 0..60 {
-            pairs.push((format!("printer {}", i % 7), format!("dup of {}", i % 11)));
+            pairs.push(vec![
+                format!("printer {}", i % 7),
+                format!("dup of {}", i % 11),
+            ]);
         }
-        pairs.push(("printer 0 ".to_string(), "x".to_string())); // same text after trimming
+        pairs.push(vec!["printer 0 ".to_string(), "x".to_string()]); // same text after trimming
+        for i in 0..10 {
+            pairs.push(vec![
+                format!("vpn {i}"),
+                format!("vpn again {i}"),
+                "x".to_string(),
+            ]);
+        }
         let batches = no_duplicate_batches(&pairs, 8, 1);
         let mut used: Vec<usize> = batches.concat();
         used.sort();
@@ -84,7 +95,7 @@ mod tests {
             assert!(b.len() <= 8 && !b.is_empty());
             let mut texts: Vec<&str> = b
                 .iter()
-                .flat_map(|&i| [pairs[i].0.trim(), pairs[i].1.trim()])
+                .flat_map(|&i| pairs[i].iter().map(|t| t.trim()))
                 .collect();
             let n = texts.len();
             texts.sort();

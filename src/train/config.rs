@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
+use super::recipe::{Preset, Recipe};
 use crate::data::pairs::{TrainPair, POSITIVE_LABEL_MIN};
 use crate::error::{Error, Result};
 use crate::model::Precision;
@@ -32,7 +33,9 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Seed for shuffling and dropout.
     pub seed: u64,
-    /// Loss function.
+    /// How the pairs become objectives ([`super::recipe`]).
+    pub recipe: Recipe,
+    /// Loss function of [`Recipe::Labels`] (the other recipes choose their own losses).
     pub loss: LossKind,
     /// Similarity scale of the losses that have one (MNRL, CoSENT).
     pub mnrl_scale: f64,
@@ -59,6 +62,7 @@ impl Default for TrainConfig {
             max_grad_norm: 1.0,
             weight_decay: 0.01,
             seed: 42,
+            recipe: Recipe::Labels,
             loss: LossKind::Cosine,
             mnrl_scale: 20.0,
             eval_split: 0.2,
@@ -70,6 +74,16 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The named preset this config's recipe and loss are, if any (`v3`, `graded`, …).
+    pub fn preset(&self) -> Option<Preset> {
+        Preset::of(self.recipe, self.loss)
+    }
+
+    /// Set the recipe and loss of a preset.
+    pub fn set_preset(&mut self, preset: Preset) {
+        (self.recipe, self.loss) = preset.recipe();
+    }
+
     /// Read a config file: JSON when it starts with `{`, TOML otherwise. Absent keys keep their
     /// defaults; an unknown key is an error naming it (a typo must not silently train with a default).
     pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Self> {
@@ -130,7 +144,21 @@ impl TrainConfig {
         {
             return bad("max_grad_norm must be positive and weight_decay non-negative".into());
         }
-        let loss = self.loss.build(self.mnrl_scale);
+        if self.recipe != Recipe::Labels && self.loss != LossKind::Cosine {
+            return bad(format!(
+                "loss {} applies to the labels recipe only; the {} recipe chooses its own losses \
+                 (set recipe = \"labels\" to train {} on the labels)",
+                self.loss,
+                self.recipe.name(),
+                self.loss
+            ));
+        }
+        let loss = match self.recipe {
+            Recipe::Labels => self.loss,
+            // The in-batch losses of the other recipes both need 2.
+            _ => LossKind::Cosent,
+        }
+        .build(self.mnrl_scale);
         if self.batch_size < loss.min_batch() {
             return bad(format!(
                 "{} needs batch_size ≥ {} (it compares the pairs of a batch)",
@@ -143,11 +171,17 @@ impl TrainConfig {
 }
 
 /// Check the config and the training pairs before any work: at least 2, no empty text, every label
-/// one the loss accepts, and at least the loss's minimum batch of pairs it trains on. Errors name
-/// `source`, the record (its index in the file) and the field.
+/// one the loss accepts, and (for the labels recipe) at least the loss's minimum batch of pairs it
+/// trains on — the other recipes check their objectives ([`super::recipe::objectives`]). Errors
+/// name `source`, the record (its index in the file) and the field.
 pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> Result<()> {
     cfg.validate()?;
-    let loss = cfg.loss.build(cfg.mnrl_scale);
+    // Graded recipes read labels in [0, 1] as CoSENT does.
+    let loss = match cfg.recipe {
+        Recipe::Labels => cfg.loss,
+        _ => LossKind::Cosent,
+    }
+    .build(cfg.mnrl_scale);
     if pairs.len() < 2 {
         return Err(Error::data(
             source,
@@ -172,7 +206,7 @@ pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> R
         }
     }
     let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
-    if kept < loss.min_batch() {
+    if cfg.recipe == Recipe::Labels && kept < loss.min_batch() {
         return Err(Error::data(
             source,
             "record 0",

@@ -118,6 +118,7 @@ mod tests {
                 a: format!("printer {i} offline"),
                 b: format!("vpn drops {i}"),
                 label: (i % 2) as f32,
+                kind: None,
             })
             .collect();
         let cfg = TrainConfig {

@@ -77,10 +77,16 @@ pub trait Loss: Send + Sync {
         1
     }
 
-    /// One epoch's batches of pair indices (into the pairs it trains on), seeded. `texts` are the
-    /// pairs' two texts.
-    fn batches(&self, texts: &[(&str, &str)], batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
-        shuffled_batches(texts.len(), batch_size, seed)
+    /// Most columns a row may have: 2 (pairs), or 3 for a loss that takes an explicit negative
+    /// (anchor, positive, negative).
+    fn max_columns(&self) -> usize {
+        2
+    }
+
+    /// One epoch's batches of row indices (into the rows it trains on), seeded. `rows` are the
+    /// rows' texts.
+    fn batches(&self, rows: &[Vec<&str>], batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
+        shuffled_batches(rows.len(), batch_size, seed)
     }
 
     /// Whether the batch loss is the mean of independent per-pair terms: then a batch may be split
@@ -90,8 +96,9 @@ pub trait Loss: Send + Sync {
         true
     }
 
-    /// The loss of a batch: `u`, `v` are the two sides' embeddings `[n, d]`, `labels` `[n]`.
-    fn forward(&self, u: &Tensor, v: &Tensor, labels: &Tensor) -> Result<Tensor>;
+    /// The loss of a batch: `columns` are the embeddings `[n, d]` of each column of the rows (two,
+    /// or up to [`Loss::max_columns`]), `labels` `[n]`.
+    fn forward(&self, columns: &[Tensor], labels: &Tensor) -> Result<Tensor>;
 }
 
 /// Labels a cosine-based target must lie in.
@@ -121,17 +128,19 @@ impl Loss for CosineSimilarityLoss {
         unit_interval(label, "CosineSimilarityLoss")
     }
 
-    fn forward(&self, u: &Tensor, v: &Tensor, labels: &Tensor) -> Result<Tensor> {
-        cosine_similarity_loss(u, v, labels)
+    fn forward(&self, columns: &[Tensor], labels: &Tensor) -> Result<Tensor> {
+        cosine_similarity_loss(&columns[0], &columns[1], labels)
     }
 }
 
-/// sentence-transformers' `MultipleNegativesRankingLoss` for (anchor, positive) pairs: every other
-/// positive in the batch is a negative.
+/// sentence-transformers' `MultipleNegativesRankingLoss` for (anchor, positive) pairs or (anchor,
+/// positive, negative) triplets: every other positive in the batch, and every explicit negative,
+/// is a negative.
 ///
 /// Requirements: positive pairs (label ≥ 0.5; the others are left out), batches of at least 2 and
 /// without a repeated text — a repeated text would make a true positive a negative
-/// (sentence-transformers#3189), so batches come from [`no_duplicate_batches`].
+/// (sentence-transformers#3189), so batches come from [`no_duplicate_batches`] over all of a row's
+/// texts.
 pub struct MultipleNegativesRankingLoss {
     /// Multiplier of the cosine before the softmax (20 in the library).
     pub scale: f64,
@@ -150,8 +159,12 @@ impl Loss for MultipleNegativesRankingLoss {
         2
     }
 
-    fn batches(&self, texts: &[(&str, &str)], batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
-        no_duplicate_batches(texts, batch_size, seed)
+    fn max_columns(&self) -> usize {
+        3
+    }
+
+    fn batches(&self, rows: &[Vec<&str>], batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
+        no_duplicate_batches(rows, batch_size, seed)
             .into_iter()
             .filter(|batch| batch.len() >= 2)
             .collect()
@@ -161,8 +174,12 @@ impl Loss for MultipleNegativesRankingLoss {
         false
     }
 
-    fn forward(&self, u: &Tensor, v: &Tensor, _labels: &Tensor) -> Result<Tensor> {
-        multiple_negatives_ranking_loss(u, v, self.scale)
+    fn forward(&self, columns: &[Tensor], _labels: &Tensor) -> Result<Tensor> {
+        match columns {
+            [a, p] => multiple_negatives_ranking_loss(a, p, self.scale),
+            [a, p, n] => multiple_negatives_ranking_loss(a, &Tensor::cat(&[p, n], 0)?, self.scale),
+            _ => candle_core::bail!("MNRL takes 2 or 3 columns, got {}", columns.len()),
+        }
     }
 }
 
@@ -194,8 +211,8 @@ impl Loss for CoSentLoss {
         false
     }
 
-    fn forward(&self, u: &Tensor, v: &Tensor, labels: &Tensor) -> Result<Tensor> {
-        let scores = (cosine_rows(u, v)? * self.scale)?; // [n]
+    fn forward(&self, columns: &[Tensor], labels: &Tensor) -> Result<Tensor> {
+        let scores = (cosine_rows(&columns[0], &columns[1])? * self.scale)?; // [n]
         let n = scores.dim(0)?;
         // diff[i][j] = s_i - s_j, kept where y_i < y_j.
         let diff = scores.unsqueeze(1)?.broadcast_sub(&scores.unsqueeze(0)?)?; // [n, n]
@@ -238,7 +255,9 @@ pub fn cosine_rows(u: &Tensor, v: &Tensor) -> Result<Tensor> {
 }
 
 /// `MultipleNegativesRankingLoss` as a function: cross-entropy over `scale · cos(anchor_i,
-/// positive_j)` with the matching `j = i` as the target. `[b, d]` inputs, `b ≥ 2`.
+/// candidate_j)` with the matching `j = i` as the target. `anchors` `[b, d]`, `positives`
+/// `[m, d]` with `m ≥ b`: the first `b` are the anchors' positives, any after them explicit
+/// negatives (the library's `torch.cat(candidates)`), `b ≥ 2` or `m > b`.
 pub fn multiple_negatives_ranking_loss(
     anchors: &Tensor,
     positives: &Tensor,
@@ -258,8 +277,16 @@ pub fn multiple_negatives_ranking_loss(
     let shifted = scores.broadcast_sub(&max)?;
     let log_z = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
     let log_p = shifted.broadcast_sub(&log_z)?;
-    let b = scores.dim(0)?;
+    let (b, m) = scores.dims2()?;
     let eye = Tensor::eye(b, log_p.dtype(), log_p.device())?;
+    let eye = if m > b {
+        Tensor::cat(
+            &[&eye, &Tensor::zeros((b, m - b), eye.dtype(), eye.device())?],
+            1,
+        )?
+    } else {
+        eye
+    };
     // -mean_i log p(i | i)
     (log_p * eye)?.sum_all()? / -(b as f64)
 }
@@ -267,7 +294,7 @@ pub fn multiple_negatives_ranking_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::{DType, Device, Var};
 
     #[test]
     fn cosine_loss_by_hand() -> Result<()> {
@@ -300,6 +327,40 @@ mod tests {
             .sum_all()?
             .to_scalar::<f32>()?;
         assert!(g > 0.0);
+        Ok(())
+    }
+
+    /// One anchor with its positive and an explicit negative, plus a second row: the scores of
+    /// anchor 0 are over [p0, p1, n0, n1]; by hand with unit vectors.
+    #[test]
+    fn mnrl_with_explicit_negatives_by_hand() -> Result<()> {
+        let dev = Device::Cpu;
+        let a = Tensor::new(&[[1f32, 0.], [0., 1.]], &dev)?;
+        let p = Tensor::new(&[[1f32, 0.], [0., 1.]], &dev)?;
+        // n0 = a0 exactly (as close as the positive), n1 orthogonal to a1's... far.
+        let n = Tensor::new(&[[1f32, 0.], [-1., 0.]], &dev)?;
+        let loss = MultipleNegativesRankingLoss { scale: 20.0 };
+        let got = loss.forward(
+            &[a.clone(), p.clone(), n],
+            &Tensor::ones(2, DType::F32, &dev)?,
+        )?;
+        // Row 0: candidates cos [1, 0, 1, -1] -> -log(e^20 / (e^20 + 1 + e^20 + e^-20)).
+        let row0 = -(20f64.exp() / (2.0 * 20f64.exp() + 1.0 + (-20f64).exp())).ln();
+        // Row 1: candidates cos [0, 1, 0, 0] -> -log(e^20 / (e^20 + 3)).
+        let row1 = -(20f64.exp() / (20f64.exp() + 3.0)).ln();
+        let want = (row0 + row1) / 2.0;
+        assert!(
+            (got.to_scalar::<f32>()? as f64 - want).abs() < 1e-5,
+            "{got} vs {want}"
+        );
+        // Two columns: the plain loss.
+        let plain = loss.forward(&[a.clone(), p.clone()], &Tensor::ones(2, DType::F32, &dev)?)?;
+        let want = (1.0f64 + (-20f64).exp()).ln();
+        assert!((plain.to_scalar::<f32>()? as f64 - want).abs() < 1e-6);
+        assert_eq!(
+            (loss.max_columns(), CoSentLoss { scale: 1.0 }.max_columns()),
+            (3, 2)
+        );
         Ok(())
     }
 
@@ -345,7 +406,8 @@ mod tests {
         let labels = [0.9f32, 0.1, 0.5, 0.5];
         let y = Tensor::new(&labels, &dev)?;
         let loss = CoSentLoss { scale: 20.0 };
-        let got = loss.forward(u.as_tensor(), &v, &y)?.to_scalar::<f32>()? as f64;
+        let cols = [u.as_tensor().clone(), v.clone()];
+        let got = loss.forward(&cols, &y)?.to_scalar::<f32>()? as f64;
         let cos: Vec<f64> = cosine_rows(u.as_tensor(), &v)?
             .to_vec1::<f32>()?
             .into_iter()
@@ -359,15 +421,10 @@ mod tests {
         );
         // All labels equal: nothing to rank, log(1 + 0) = 0.
         let flat = Tensor::new(&[0.5f32; 4], &dev)?;
-        assert!(
-            loss.forward(u.as_tensor(), &v, &flat)?
-                .to_scalar::<f32>()?
-                .abs()
-                < 1e-7
-        );
+        assert!(loss.forward(&cols, &flat)?.to_scalar::<f32>()?.abs() < 1e-7);
         // Perfectly ordered cosines with a large margin: loss near 0; reversed: large.
         let grad = loss
-            .forward(u.as_tensor(), &v, &y)?
+            .forward(&cols, &y)?
             .backward()?
             .get(&u)
             .expect("gradient")

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
+use super::recipe::Preset;
 use crate::eval::similarity::EvalMetrics;
 use crate::provenance::DataRecord;
 use crate::ModelInfo;
@@ -75,7 +76,11 @@ pub struct TrainingMetadata {
     pub platform: BTreeMap<String, String>,
     /// The model trained from.
     pub base_model: BaseModel,
-    /// Hyper-parameters (the seed among them).
+    /// The named recipe of `config` (`v3`, `graded`, …; absent for a loss on the labels that no
+    /// preset names, and in files written before recipes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<Preset>,
+    /// Hyper-parameters (the seed, recipe and loss among them).
     pub config: TrainConfig,
     /// Data files with hashes and counts.
     pub data: Vec<DataRecord>,

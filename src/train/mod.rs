@@ -16,5 +16,7 @@ pub mod loss;
 pub mod metadata;
 pub mod optim;
 pub mod plan;
+pub mod quality;
+pub mod recipe;
 pub mod session;
 pub mod trainer;

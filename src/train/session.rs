@@ -403,6 +403,7 @@ impl<'a> Session<'a> {
             dependencies: dependency_versions(),
             platform: self.info.platform.clone(),
             base_model: self.info.base_model.clone(),
+            recipe: self.trainer.config().preset(),
             config: self.trainer.config().clone(),
             data: self.info.data.clone(),
             epochs: self.history.clone(),
@@ -454,6 +455,7 @@ mod tests {
                 a: format!("ticket {i} vpn drops"),
                 b: format!("issue {} printer {}", i % 3, i % 5),
                 label: if i % 4 == 0 { 1.0 } else { 0.0 },
+                kind: None,
             })
             .collect()
     }

@@ -16,9 +16,11 @@ use super::config::TrainConfig;
 use super::loss::Loss;
 use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
 use super::plan::{activation_bytes, ShardPlanner};
+use super::recipe::{objectives, Objective};
 use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
 use crate::model::{Precision, WordRows};
+use crate::rng::Rng;
 use crate::SentenceEncoder;
 
 /// What one step did.
@@ -86,13 +88,13 @@ fn accumulate(acc: &mut GradStore, more: &GradStore, keys: &[&Tensor]) -> Result
 pub struct Trainer<'a> {
     enc: &'a SentenceEncoder,
     cfg: TrainConfig,
-    /// The loss object of `cfg.loss`.
-    loss: Box<dyn Loss>,
-    a: Vec<Vec<u32>>,
-    b: Vec<Vec<u32>>,
-    labels: Vec<f32>,
-    /// Batches of pair indices, per epoch (seeded, computed up front so the total is known).
-    epochs: Vec<Vec<Vec<usize>>>,
+    /// The recipe's objectives, tokenised.
+    tasks: Vec<Task>,
+    /// What the recipe could not use.
+    notes: Vec<String>,
+    /// Batches (objective, row indices), per epoch (seeded, computed up front so the total is
+    /// known).
+    epochs: Vec<Vec<(usize, Vec<usize>)>>,
     vars: Vec<Var>,
     opt: AdamW,
     schedule: WarmupLinear,
@@ -107,9 +109,18 @@ pub struct Trainer<'a> {
     planner: ShardPlanner,
 }
 
+/// One objective, tokenised.
+struct Task {
+    loss: Box<dyn Loss>,
+    /// Token ids by column, then row.
+    cols: Vec<Vec<Vec<u32>>>,
+    labels: Vec<f32>,
+}
+
 impl<'a> Trainer<'a> {
-    /// Validate the data and the config, tokenise, and set up the optimiser. `source` names the data
-    /// in error messages.
+    /// Validate the data and the config, turn the pairs into the recipe's objectives
+    /// ([`super::recipe`]), tokenise, and set up the optimiser. `source` names the data in error
+    /// messages.
     pub fn new(
         enc: &'a SentenceEncoder,
         pairs: &[TrainPair],
@@ -117,33 +128,98 @@ impl<'a> Trainer<'a> {
         source: &str,
     ) -> Result<Self> {
         validate_pairs(pairs, &cfg, source)?;
-        let loss = cfg.loss.build(cfg.mnrl_scale);
-        // A loss may train on part of the pairs only (MNRL: the positives; the rest of the batch
-        // supplies the negatives), so the others are left out rather than taught as duplicates.
-        let pairs: Vec<&TrainPair> = pairs.iter().filter(|p| loss.trains_on(p.label)).collect();
-        let a = pairs
-            .iter()
-            .map(|p| enc.tokenize(&p.a))
-            .collect::<Result<Vec<_>>>()?;
-        let b = pairs
-            .iter()
-            .map(|p| enc.tokenize(&p.b))
-            .collect::<Result<Vec<_>>>()?;
-        let texts: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
-        let epochs: Vec<Vec<Vec<usize>>> = (0..cfg.epochs)
-            .map(|e| loss.batches(&texts, cfg.batch_size, cfg.seed.wrapping_add(e as u64)))
+        let (objectives, notes) = objectives(
+            cfg.recipe,
+            cfg.loss,
+            cfg.mnrl_scale,
+            cfg.seed,
+            pairs,
+            source,
+        )?;
+        Self::with_objectives(enc, objectives, notes, cfg, source)
+    }
+
+    /// Set up training on `objectives` (each row a pair or a triplet of texts). `notes` are kept for
+    /// [`Trainer::notes`].
+    pub fn with_objectives(
+        enc: &'a SentenceEncoder,
+        objectives: Vec<Objective>,
+        notes: Vec<String>,
+        cfg: TrainConfig,
+        source: &str,
+    ) -> Result<Self> {
+        cfg.validate()?;
+        let mut tasks = Vec::with_capacity(objectives.len());
+        let mut per_task_batches = Vec::with_capacity(objectives.len());
+        for o in objectives {
+            let columns = o.rows.first().map_or(2, Vec::len);
+            if !(2..=o.loss.max_columns()).contains(&columns)
+                || o.rows.iter().any(|r| r.len() != columns)
+                || o.labels.len() != o.rows.len()
+            {
+                return Err(Error::Invalid(format!(
+                    "{}: {} takes rows of 2 to {} texts, all the same length, one label each",
+                    o.name,
+                    o.loss.name(),
+                    o.loss.max_columns()
+                )));
+            }
+            let cols = (0..columns)
+                .map(|c| {
+                    o.rows
+                        .iter()
+                        .map(|r| enc.tokenize(&r[c]))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let texts: Vec<Vec<&str>> = o
+                .rows
+                .iter()
+                .map(|r| r.iter().map(String::as_str).collect())
+                .collect();
+            per_task_batches.push(
+                (0..cfg.epochs)
+                    .map(|e| {
+                        o.loss
+                            .batches(&texts, cfg.batch_size, cfg.seed.wrapping_add(e as u64))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            tasks.push(Task {
+                loss: o.loss,
+                cols,
+                labels: o.labels,
+            });
+        }
+        // Each epoch: every objective's batches; with several, interleaved at random in proportion
+        // to their sizes (sentence-transformers' PROPORTIONAL multi-dataset sampler). One
+        // objective keeps its own order, so a single-loss run is what it always was.
+        let epochs: Vec<Vec<(usize, Vec<usize>)>> = (0..cfg.epochs)
+            .map(|e| {
+                let mut all: Vec<(usize, Vec<usize>)> = per_task_batches
+                    .iter_mut()
+                    .enumerate()
+                    .flat_map(|(t, b)| std::mem::take(&mut b[e]).into_iter().map(move |x| (t, x)))
+                    .collect();
+                if tasks.len() > 1 {
+                    Rng::new(cfg.seed.wrapping_add(e as u64) ^ 0x6d75_6c74_6974_6173)
+                        .shuffle(&mut all);
+                }
+                all
+            })
             .collect();
         let total = epochs.iter().map(|e| e.len()).sum();
         if total == 0 {
+            let what = tasks
+                .iter()
+                .map(|t| format!("{} (min {})", t.loss.name(), t.loss.min_batch()))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Error::data(
                 source,
                 "record 0",
                 "pairs",
-                format!(
-                    "no batch of at least {} distinct pairs for {}",
-                    loss.min_batch(),
-                    loss.name()
-                ),
+                format!("no batch of enough distinct pairs for {what}"),
             ));
         }
         let named = enc.params().named_vars();
@@ -176,11 +252,9 @@ impl<'a> Trainer<'a> {
             row_of,
             planner: ShardPlanner::for_device(enc.device()),
             enc,
-            labels: pairs.iter().map(|p| p.label).collect(),
-            loss,
+            tasks,
+            notes,
             cfg,
-            a,
-            b,
             epochs,
             vars,
             opt,
@@ -196,9 +270,14 @@ impl<'a> Trainer<'a> {
         self.schedule.total
     }
 
-    /// Pairs trained on per epoch (for MNRL: the positives).
+    /// Rows trained on per epoch, over all objectives (for MNRL: the positives).
     pub fn pairs(&self) -> usize {
-        self.labels.len()
+        self.tasks.iter().map(|t| t.labels.len()).sum()
+    }
+
+    /// What the recipe could not use (empty when it used everything).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Optimiser steps done.
@@ -221,27 +300,32 @@ impl<'a> Trainer<'a> {
         Ok(self.opt.sync()?)
     }
 
-    /// The batch's rounds of shards, costed by the tokenised lengths of both sides of each pair.
-    fn plan(&self, idx: &[usize]) -> Vec<Vec<Vec<usize>>> {
+    /// The batch's rounds of shards, costed by the tokenised lengths of every text of each row.
+    /// Every loss is planned as splittable: a coupled loss (in-batch negatives, rankings) runs its
+    /// shards through the gradient cache ([`Trainer::cached_gradients`]).
+    fn plan(&self, task: &Task, idx: &[usize]) -> Vec<Vec<Vec<usize>>> {
         let arch = self.enc.arch();
         let cost = |i: usize| {
-            activation_bytes(arch, self.a[i].len()) + activation_bytes(arch, self.b[i].len())
+            task.cols
+                .iter()
+                .map(|c| activation_bytes(arch, c[i].len()))
+                .sum()
         };
-        self.planner.plan(idx, cost, !self.loss.per_pair())
+        self.planner.plan(idx, cost, false)
     }
 
-    /// Forward and backward of one shard: returns its share of the batch loss and its gradients.
-    fn shard_step(
+    /// The embeddings of every column of `shard`'s rows, `[n, d]` each, from one training forward
+    /// (every column in one forward: more rows per GEMM).
+    fn shard_forward(
         &self,
+        task: &Task,
         shard: &[usize],
-        batch_size: usize,
         rows: Option<(&Var, &Tensor)>,
-    ) -> Result<(f64, GradStore)> {
-        // Both columns in one forward: twice the rows per GEMM.
-        let seqs: Vec<&[u32]> = shard
+    ) -> Result<Vec<Tensor>> {
+        let seqs: Vec<&[u32]> = task
+            .cols
             .iter()
-            .map(|&i| self.a[i].as_slice())
-            .chain(shard.iter().map(|&i| self.b[i].as_slice()))
+            .flat_map(|c| shard.iter().map(|&i| c[i].as_slice()))
             .collect();
         let (ids, mask) = self.enc.pad_batch(&seqs)?;
         let emb = match rows {
@@ -266,12 +350,42 @@ impl<'a> Trainer<'a> {
             None => self.enc.forward_t(&ids, &mask, true)?,
         };
         let n = shard.len();
-        let u = emb.narrow(0, 0, n)?;
-        let v = emb.narrow(0, n, n)?;
-        let labels: Vec<f32> = shard.iter().map(|&i| self.labels[i]).collect();
+        Ok((0..task.cols.len())
+            .map(|c| emb.narrow(0, c * n, n))
+            .collect::<candle_core::Result<Vec<_>>>()?)
+    }
+
+    /// Forward and backward of one shard. Per-pair loss (`cached` is `None`): returns its share of
+    /// the batch loss and its gradients. Coupled loss: `cached` holds the batch loss's gradient with
+    /// respect to this shard's embeddings (one tensor per column), and the backward of
+    /// `Σ embeddings · gradient` gives the shard's exact share of the weights' gradient (GradCache);
+    /// the loss value was taken when the cache was made, so 0 is returned.
+    fn shard_step(
+        &self,
+        task: &Task,
+        shard: &[usize],
+        batch_size: usize,
+        rows: Option<(&Var, &Tensor)>,
+        cached: Option<&[Tensor]>,
+    ) -> Result<(f64, GradStore)> {
+        let columns = self.shard_forward(task, shard, rows)?;
+        if let Some(grads) = cached {
+            let mut surrogate: Option<Tensor> = None;
+            for (e, g) in columns.iter().zip(grads) {
+                let term = (e * g.to_dtype(e.dtype())?)?.sum_all()?;
+                surrogate = Some(match surrogate {
+                    Some(s) => (s + term)?,
+                    None => term,
+                });
+            }
+            let surrogate = surrogate.expect("at least two columns");
+            return Ok((0.0, surrogate.backward()?));
+        }
+        let n = shard.len();
+        let labels: Vec<f32> = shard.iter().map(|&i| task.labels[i]).collect();
         let labels = Tensor::from_vec(labels, n, self.enc.device())?;
-        let loss = self.loss.forward(&u, &v, &labels)?;
-        let loss = if self.loss.per_pair() {
+        let loss = task.loss.forward(&columns, &labels)?;
+        let loss = if task.loss.per_pair() {
             // The batch loss is the mean over all its pairs: this shard contributes n / batch.
             (loss * (n as f64 / batch_size as f64))?
         } else {
@@ -281,20 +395,109 @@ impl<'a> Trainer<'a> {
         Ok((value, loss.backward()?))
     }
 
+    /// The dropout seed of shard `k` of step `step` (the same in both passes of the gradient
+    /// cache, so the two forwards of a shard draw the same masks).
+    fn shard_seed(seed: u64, step: u64, k: usize) -> u64 {
+        seed ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ (k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03)
+    }
+
+    /// Run `f` for every shard of `plan` (round by round, a round's shards in parallel), each under
+    /// its own dropout seed; results in plan order.
+    fn for_shards<T: Send>(
+        &self,
+        plan: &[Vec<Vec<usize>>],
+        f: impl Fn(usize, &[usize]) -> Result<T> + Sync,
+    ) -> Vec<Result<T>> {
+        let seed = self.cfg.seed;
+        let step = self.step as u64;
+        let mut out = Vec::new();
+        let mut first = 0;
+        for round in plan {
+            let jobs: Vec<(usize, &Vec<usize>)> = round
+                .iter()
+                .enumerate()
+                .map(|(k, shard)| (first + k, shard))
+                .collect();
+            out.extend(crate::parallel::map(&jobs, |(k, shard)| {
+                let shard_seed = Self::shard_seed(seed, step, *k);
+                if !self.enc.device().is_cpu() {
+                    // GPU dropout draws on the device's generator (one shard at a time).
+                    self.enc.device().set_seed(shard_seed)?;
+                }
+                crate::model::nn::with_dropout_seed(shard_seed, || f(*k, shard))
+            }));
+            first += round.len();
+        }
+        out
+    }
+
+    /// GradCache (Gao et al. 2021; sentence-transformers' Cached* losses) for a coupled loss cut
+    /// into shards: embed every shard without keeping its graph, compute the batch loss and its
+    /// gradient with respect to the embeddings, and return that gradient split by shard, with the
+    /// loss value. The second forward of each shard ([`Trainer::shard_step`]) replays the same
+    /// dropout, so the weights' gradient is the whole batch's exactly, with the memory of one shard.
+    fn cached_gradients(
+        &self,
+        task: &Task,
+        plan: &[Vec<Vec<usize>>],
+        rows: Option<(&Var, &Tensor)>,
+    ) -> Result<(f64, Vec<Vec<Tensor>>)> {
+        let embedded = self.for_shards(plan, |_, shard| {
+            Ok(self
+                .shard_forward(task, shard, rows)?
+                .into_iter()
+                .map(|t| t.detach())
+                .collect::<Vec<_>>())
+        });
+        let embedded = embedded.into_iter().collect::<Result<Vec<_>>>()?;
+        let order: Vec<usize> = plan.iter().flatten().flatten().copied().collect();
+        let columns = (0..task.cols.len())
+            .map(|c| {
+                let parts: Vec<&Tensor> = embedded.iter().map(|s| &s[c]).collect();
+                Ok(Var::from_tensor(&Tensor::cat(&parts, 0)?)?)
+            })
+            .collect::<Result<Vec<Var>>>()?;
+        let labels: Vec<f32> = order.iter().map(|&i| task.labels[i]).collect();
+        let labels = Tensor::from_vec(labels, order.len(), self.enc.device())?;
+        let tensors: Vec<Tensor> = columns.iter().map(|v| v.as_tensor().clone()).collect();
+        let loss = task.loss.forward(&tensors, &labels)?;
+        let value = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        let grads = loss.backward()?;
+        let mut by_shard = Vec::with_capacity(embedded.len());
+        let mut at = 0;
+        for shard in plan.iter().flatten() {
+            let n = shard.len();
+            by_shard.push(
+                columns
+                    .iter()
+                    .map(|v| match grads.get(v.as_tensor()) {
+                        Some(g) => Ok(g.narrow(0, at, n)?),
+                        // A column the loss does not depend on: no gradient flows through it.
+                        None => Ok(v.as_tensor().narrow(0, at, n)?.zeros_like()?),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            at += n;
+        }
+        Ok((value, by_shard))
+    }
+
     /// One optimiser step on the next batch. A non-finite loss stops with an error naming the step.
     pub fn step(&mut self) -> Result<StepReport> {
         if self.finished() {
             return Err(Error::Invalid("training has finished".into()));
         }
-        let idx = self.epochs[self.epoch][self.pos].clone();
+        let (t, idx) = self.epochs[self.epoch][self.pos].clone();
         let _precision = PrecisionScope::new(self.enc, self.cfg.precision);
         // Sparse word embeddings: the rows this batch reads become a small leaf of their own.
         let mut uniq: Vec<u32> = Vec::new();
         let sub = match self.word.clone() {
             Some(word) => {
-                uniq = idx
+                uniq = self.tasks[t]
+                    .cols
                     .iter()
-                    .flat_map(|&i| self.a[i].iter().chain(&self.b[i]))
+                    .flat_map(|c| idx.iter().flat_map(move |&i| c[i].iter()))
                     .copied()
                     .collect();
                 uniq.sort_unstable();
@@ -318,45 +521,34 @@ impl<'a> Trainer<'a> {
             }
             None => None,
         };
-        let plan = self.plan(&idx);
-        let seed = self.cfg.seed;
-        let step = self.step as u64;
-        let mut value = 0f64;
+        let plan = self.plan(&self.tasks[t], &idx);
+        let batch = idx.len();
         // One gradient store per parallel shard slot; later rounds add into them.
         let mut stores: Vec<GradStore> = Vec::new();
-        let mut first_shard = 0;
         // The tensors whose gradients later rounds add in: every weight, and the sparse sub-table.
         let mut keys: Vec<&Tensor> = self.vars.iter().map(|v| v.as_tensor()).collect();
         if let Some((_, table, _)) = &sub {
             keys.push(table.as_tensor());
         }
+        let rows = sub.as_ref().map(|(_, t, r)| (t, r));
+        let task = &self.tasks[t];
+        let shards: usize = plan.iter().map(Vec::len).sum();
+        // A coupled loss over more than one shard goes through the gradient cache; in one shard
+        // it is computed directly, as a per-pair loss is.
+        let cache = if !task.loss.per_pair() && shards > 1 {
+            Some(self.cached_gradients(task, &plan, rows)?)
+        } else {
+            None
+        };
+        let results = self.for_shards(&plan, |k, shard| {
+            let cached = cache.as_ref().map(|(_, g)| g[k].as_slice());
+            self.shard_step(task, shard, batch, rows, cached)
+        });
+        let mut value = cache.as_ref().map_or(0.0, |(v, _)| *v);
+        let mut results = results.into_iter();
         for round in &plan {
-            let results = {
-                let this = &*self;
-                let rows = sub.as_ref().map(|(_, t, r)| (t, r));
-                crate::parallel::map(
-                    &round
-                        .iter()
-                        .enumerate()
-                        .map(|(k, shard)| (first_shard + k, shard))
-                        .collect::<Vec<_>>(),
-                    |(k, shard)| {
-                        let shard_seed = seed
-                            ^ (step + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                            ^ (*k as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03);
-                        if !this.enc.device().is_cpu() {
-                            // GPU dropout draws on the device's generator (one shard at a time).
-                            this.enc.device().set_seed(shard_seed)?;
-                        }
-                        crate::model::nn::with_dropout_seed(shard_seed, || {
-                            this.shard_step(shard, idx.len(), rows)
-                        })
-                    },
-                )
-            };
-            first_shard += round.len();
-            for (slot, r) in results.into_iter().enumerate() {
-                let (v, g) = r?;
+            for slot in 0..round.len() {
+                let (v, g) = results.next().expect("one result per shard")?;
                 value += v;
                 match stores.get_mut(slot) {
                     None => stores.push(g),
@@ -419,6 +611,7 @@ mod tests {
             a: a.into(),
             b: b.into(),
             label,
+            kind: None,
         };
         vec![
             p("printer offline", "cannot print, printer offline", 0.9),
@@ -515,7 +708,8 @@ mod tests {
         };
         let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
         setup(&mut t);
-        let rounds = t.plan(&t.epochs[0][0]).len();
+        let (task, idx) = &t.epochs[0][0];
+        let rounds = t.plan(&t.tasks[*task], idx).len();
         let loss = t.step().unwrap().loss;
         t.sync().unwrap();
         assert_eq!(
@@ -613,6 +807,89 @@ mod tests {
             "{moved} of {} weights differ",
             w1.len()
         );
+    }
+
+    /// A coupled loss cut into shards and rounds goes through the gradient cache and takes the
+    /// step the whole batch in one shard takes (dropout off), for every in-batch loss and for a
+    /// recipe of several objectives (MNRL triplets + graded CoSENT).
+    #[test]
+    fn gradient_cache_gives_the_whole_batch_step() {
+        use crate::data::pairs::PairKind;
+        use crate::train::recipe::Recipe;
+        let kinds = [
+            PairKind::Duplicate,
+            PairKind::Duplicate,
+            PairKind::HardNegative,
+            PairKind::RandomNegative,
+            PairKind::SameFix,
+            PairKind::RandomNegative,
+        ];
+        let with_kinds: Vec<TrainPair> = pairs()
+            .into_iter()
+            .zip(kinds)
+            .map(|(p, k)| TrainPair {
+                label: if k.is_positive() { 1.0 } else { 0.0 },
+                kind: Some(k),
+                ..p
+            })
+            .collect();
+        for (recipe, loss) in [
+            (Recipe::Labels, LossKind::Mnrl),
+            (Recipe::Labels, LossKind::Cosent),
+            (Recipe::Combined, LossKind::Cosine),
+        ] {
+            let step = |setup: &dyn Fn(&mut Trainer)| {
+                let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
+                enc.set_dropout(false);
+                let cfg = TrainConfig {
+                    batch_size: 6,
+                    learning_rate: 1e-2,
+                    warmup_steps: 0,
+                    recipe,
+                    loss,
+                    ..Default::default()
+                };
+                let mut t = Trainer::new(&enc, &with_kinds, cfg, "mem").unwrap();
+                setup(&mut t);
+                let mut shards = 0;
+                let mut losses = Vec::new();
+                // Every batch of the first epoch (Combined: both objectives).
+                let batches = t.epochs[0].len();
+                for b in 0..batches {
+                    let (task, idx) = &t.epochs[0][b];
+                    shards += t
+                        .plan(&t.tasks[*task], idx)
+                        .iter()
+                        .map(Vec::len)
+                        .sum::<usize>();
+                    // The loss, and the gradient norm: AdamW's update hardly depends on the
+                    // gradient's scale, the norm does.
+                    let r = t.step().unwrap();
+                    losses.extend([r.loss, r.grad_norm]);
+                }
+                t.sync().unwrap();
+                let flat: Vec<f32> = flat_params(&enc).into_iter().flat_map(|(_, w)| w).collect();
+                (shards, losses, flat)
+            };
+            let (s1, l1, w1) = step(&|t: &mut Trainer| {
+                t.planner.shards = 1;
+                t.planner.budget = usize::MAX / 4;
+            });
+            let (s2, l2, w2) = step(&|t: &mut Trainer| t.planner.budget = 1);
+            assert!(s2 > s1, "{recipe:?}/{loss}: {s2} shards vs {s1}");
+            for (a, b) in l1.iter().zip(&l2) {
+                assert!(
+                    (a - b).abs() < 1e-5 * a.abs().max(1.0),
+                    "{recipe:?}/{loss}: {a} vs {b}"
+                );
+            }
+            let d = w1
+                .iter()
+                .zip(&w2)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(d < 1e-4, "{recipe:?}/{loss}: weights differ by {d}");
+        }
     }
 
     #[test]

@@ -258,6 +258,7 @@ fn saved_model_reloads_to_identical_embeddings() {
             a: p["text_a"].as_str().unwrap().into(),
             b: p["text_b"].as_str().unwrap().into(),
             label: p["label"].as_f64().unwrap() as f32,
+            kind: None,
         })
         .collect();
     let cfg = TrainConfig {

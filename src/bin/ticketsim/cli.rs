@@ -78,6 +78,11 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum Bench {
+    /// Recipe quality on held-out tickets: every recipe trained on the seeded training side of an
+    /// incident file, measured on the held-out side (pair AUC/AP, duplicate recall@k and MRR,
+    /// causal MRR, classifier macro-F1, time) next to the base model and BM25; mean ± std over
+    /// seeds.
+    Quality(crate::quality::QualityArgs),
     /// The browser-vs-native workload (src/bench.rs): encode and fine-tuning throughput of the
     /// same steps the wasm benchmark runs; `make bench-web` runs it on one core and compares.
     Workload {
@@ -229,6 +234,9 @@ pub fn run() -> Result<()> {
         Command::Retrieve(args) => crate::retrieve::run(args, device),
         Command::Group(args) => crate::group::run(args, device),
         Command::Classify { what } => crate::classify::run(what, device),
+        Command::Bench {
+            what: Bench::Quality(args),
+        } => crate::quality::run(args, device),
         Command::Bench {
             what: Bench::Workload { model, sts },
         } => crate::bench::workload(&model, &sts, device),

@@ -131,3 +131,20 @@ pub struct IncidentInputs {
     #[arg(long)]
     pub strict: bool,
 }
+
+/// The process's clock and memory for the run driver ([`ticketsim::train::session::Host`]).
+pub struct Native(pub std::time::Instant);
+
+impl ticketsim::train::session::Host for Native {
+    fn now_seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+    fn unix_seconds(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+    fn peak_memory_bytes(&self) -> Option<u64> {
+        ticketsim::native::peak_memory_bytes()
+    }
+}

@@ -25,6 +25,8 @@ mod model;
 #[cfg(not(target_arch = "wasm32"))]
 mod pairs;
 #[cfg(not(target_arch = "wasm32"))]
+mod quality;
+#[cfg(not(target_arch = "wasm32"))]
 mod retrieve;
 #[cfg(not(target_arch = "wasm32"))]
 mod sts;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
@@ -18,15 +18,17 @@ use ticketsim::eval::retrieval::{retrieval_report, NO_LINKS_HELP};
 use ticketsim::eval::similarity::evaluate;
 use ticketsim::model::Precision;
 use ticketsim::native::{
-    encoder_from_files, load_encoder, peak_memory_bytes, read_file, read_model_dir, resolve_model,
-    save_files_atomic,
+    encoder_from_files, load_encoder, read_file, read_model_dir, resolve_model, save_files_atomic,
 };
 use ticketsim::provenance::{sha256_hex, DataRecord};
 use ticketsim::train::config::validate_pairs;
 use ticketsim::train::config::TrainConfig;
 use ticketsim::train::loss::LossKind;
 use ticketsim::train::metadata::{BaseModel, EpochRecord, StopReason, TrainingMetadata};
-use ticketsim::train::session::{select_data, Event, Host, RunInfo, Session};
+use ticketsim::train::recipe::{Preset, Recipe};
+use ticketsim::train::session::{select_data, Event, RunInfo, Session};
+
+use crate::common::Native;
 
 /// Arguments of `ticketsim train`. Every hyper-parameter flag overrides the config file, which
 /// overrides the defaults (the seeds' v3 recipe).
@@ -89,8 +91,14 @@ pub struct TrainArgs {
     /// Seed for the split, shuffling and dropout [default: 42].
     #[arg(long)]
     seed: Option<u64>,
-    /// cosine (CosineSimilarityLoss on labelled pairs), mnrl (MultipleNegativesRankingLoss on the
-    /// positives) or cosent (CoSENTLoss on labelled pairs) [default: cosine].
+    /// What to train on and with which loss: v3 (the seeds: CosineSimilarityLoss on the 0/1
+    /// labels), cosent (CoSENT on the same labels), mnrl (duplicates ranked above the batch and a
+    /// hard negative), graded (CoSENT on duplicate > same fix > causal > negative), combined (mnrl +
+    /// graded) [default: the config's].
+    #[arg(long, value_enum, conflicts_with = "loss")]
+    recipe: Option<Preset>,
+    /// Train this loss on the labels as given: cosine (CosineSimilarityLoss), mnrl
+    /// (MultipleNegativesRankingLoss on the positives) or cosent (CoSENTLoss).
     #[arg(long, value_enum)]
     loss: Option<LossKind>,
     /// Evaluations without improvement before stopping; 0 never stops early [default: 3].
@@ -117,7 +125,14 @@ impl TrainArgs {
         set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
              warmup_steps => warmup_steps, eval_split => eval_split,
              max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience,
-             precision => precision, loss => loss);
+             precision => precision);
+        if let Some(loss) = self.loss {
+            cfg.recipe = Recipe::Labels;
+            cfg.loss = loss;
+        }
+        if let Some(p) = self.recipe {
+            cfg.set_preset(p);
+        }
         if let Some(r) = self.warmup_ratio {
             cfg.warmup_ratio = Some(r);
         }
@@ -141,23 +156,6 @@ fn install_interrupt_handler() {
     });
     if let Err(e) = res {
         eprintln!("warning: cannot install the Ctrl-C handler ({e}); Ctrl-C will kill the run");
-    }
-}
-
-/// The process's clock and memory for the run driver.
-struct Native(Instant);
-
-impl Host for Native {
-    fn now_seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
-    }
-    fn unix_seconds(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
-    fn peak_memory_bytes(&self) -> Option<u64> {
-        peak_memory_bytes()
     }
 }
 
@@ -347,10 +345,12 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         info: enc.info(),
     };
     eprintln!(
-        "loaded {} on {} in {:.2}s; {} train / {} eval pairs{}",
+        "loaded {} on {} in {:.2}s; recipe {}; {} train / {} eval pairs{}",
         model_dir.display(),
         dev.label,
         t.elapsed().as_secs_f64(),
+        cfg.preset()
+            .map_or_else(|| format!("labels with {}", cfg.loss), |p| p.to_string()),
         train.len(),
         eval.len(),
         test.as_ref()
@@ -388,6 +388,9 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         &host,
         interrupted,
     )?;
+    for n in run.trainer().notes() {
+        eprintln!("note: {n}");
+    }
     // Only a run that has passed every check creates the output folder.
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     install_interrupt_handler();
@@ -479,6 +482,7 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> Result<()> {
         "test_after": test_after,
         "retrieval": retrieval,
         "seconds": meta.total_seconds,
+        "recipe": cfg.preset(),
         "config": cfg,
     });
     println!("{summary}");

@@ -1,0 +1,158 @@
+//! `ticketsim bench quality`: every recipe trained on the seeded training side of an incident file
+//! and measured on its held-out side, next to the base model and BM25 (`ticketsim::train::quality`
+//! does the work; this reads the files, writes the JSON and prints the table).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use serde_json::json;
+
+use ticketsim::data::incidents::load_incidents;
+use ticketsim::data::links::{apply_links, load_links};
+use ticketsim::device::DeviceChoice;
+use ticketsim::native::{read_file, read_model_dir, resolve_model};
+use ticketsim::provenance::sha256_hex;
+use ticketsim::train::config::TrainConfig;
+use ticketsim::train::metadata::BaseModel;
+use ticketsim::train::quality::{recommend, run_quality, QualityConfig};
+use ticketsim::train::recipe::Preset;
+use ticketsim::train::session::RunInfo;
+
+use crate::common::{print_load_report, write_file, Native};
+
+/// Arguments of `ticketsim bench quality`.
+#[derive(ClapArgs, Debug)]
+pub struct QualityArgs {
+    /// Incident export with duplicate_of / caused_by links (CSV/TSV, JSON, JSON Lines).
+    #[arg(long)]
+    incidents: PathBuf,
+    /// Extra duplicate links by id (id_a, id_b[, label]; e.g. GitBugs' pairs-*.json); repeatable.
+    #[arg(long = "links")]
+    links: Vec<PathBuf>,
+    /// Base model: a sentence-transformers folder, or minilm / mpnet from the cache.
+    #[arg(long, default_value = "minilm")]
+    model: String,
+    /// Recipes to compare; repeatable [default: all].
+    #[arg(long = "recipe", value_enum)]
+    recipes: Vec<Preset>,
+    /// Seeds: one split and one run of every recipe per seed.
+    #[arg(long, value_delimiter = ',', default_value = "42,43,44")]
+    seeds: Vec<u64>,
+    /// Config file (JSON or TOML) with TrainConfig keys shared by every recipe.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Epochs [default: the config's, 12].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Truncation length in tokens [default: the config's, 256].
+    #[arg(long)]
+    max_seq_length: Option<usize>,
+    /// Evaluations without improvement before stopping [default: the config's, 3].
+    #[arg(long)]
+    patience: Option<usize>,
+    /// The report (JSON).
+    #[arg(long)]
+    out: PathBuf,
+    /// Fail on the first bad record instead of skipping bad records.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// Run the benchmark; the table goes to stderr, the report to `--out`.
+pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
+    let mode = crate::common::mode(args.strict);
+    let name = args.incidents.display().to_string();
+    let loaded = load_incidents(&read_file(&args.incidents)?, &name, mode)?;
+    print_load_report(&loaded.report);
+    let mut incidents = loaded.records;
+    for path in &args.links {
+        let l = load_links(&read_file(path)?, &path.display().to_string(), mode)?;
+        print_load_report(&l.report);
+        let added = apply_links(&mut incidents, &l.records);
+        eprintln!(
+            "{}: {added} of {} links added as duplicate_of",
+            path.display(),
+            l.records.len()
+        );
+    }
+    let mut train = match &args.config {
+        Some(p) => TrainConfig::from_bytes(&read_file(p)?, &p.display().to_string())?,
+        None => TrainConfig::default(),
+    };
+    if let Some(e) = args.epochs {
+        train.epochs = e;
+    }
+    if let Some(n) = args.max_seq_length {
+        train.max_seq_length = n;
+    }
+    if let Some(p) = args.patience {
+        train.early_stopping_patience = p;
+    }
+    train.validate()?;
+    let cfg = QualityConfig {
+        presets: if args.recipes.is_empty() {
+            Preset::ALL.to_vec()
+        } else {
+            args.recipes.clone()
+        },
+        seeds: args.seeds.clone(),
+        train,
+        ..QualityConfig::default()
+    };
+    let model_dir = resolve_model(&args.model);
+    let files = read_model_dir(&model_dir)?;
+    let dev = crate::common::open_device(device)?;
+    let base = ticketsim::SentenceEncoder::load(&files, &dev.device)?;
+    let mut platform = ticketsim::provenance::platform(
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    platform.insert("device".into(), dev.label.clone());
+    let info = RunInfo {
+        platform,
+        base_model: BaseModel {
+            source: args.model.clone(),
+            weights_sha256: sha256_hex(&files.weights),
+            info: base.info(),
+        },
+        data: Vec::new(),
+        started: 0.0,
+    };
+    drop(base);
+    let host = Native(Instant::now());
+    let report = run_quality(
+        &incidents,
+        &files,
+        &dev.device,
+        &cfg,
+        &info,
+        &host,
+        &mut |m: &str| eprintln!("[{:>6.0}s] {m}", host.0.elapsed().as_secs_f64()),
+    )
+    .with_context(|| name.clone())?;
+    eprintln!(
+        "\n{name}: held-out side, mean ± std over seeds {:?}\n",
+        cfg.seeds
+    );
+    eprintln!("{}", report.markdown());
+    let recommended = recommend(&[&report]);
+    match recommended {
+        Some((p, gain)) => eprintln!(
+            "by the rule (no lower pair AUC, higher duplicate MRR than base): {p} (+{gain:.3} MRR)"
+        ),
+        None => eprintln!(
+            "by the rule: no recipe beats the base model's duplicate MRR without lowering pair AUC"
+        ),
+    }
+    let out = json!({
+        "incidents_file": name,
+        "links": args.links,
+        "model": args.model,
+        "device": dev.label,
+        "report": report,
+        "recommended_on_this_data": recommended.map(|(p, g)| json!({"recipe": p, "mrr_gain": g})),
+    });
+    write_file(&args.out, serde_json::to_string_pretty(&out)?.as_bytes())?;
+    Ok(())
+}
