@@ -16,6 +16,7 @@ use crate::train::config::validate_pairs;
 use crate::train::config::TrainConfig;
 use crate::train::estimate::Estimate;
 use crate::train::metadata::StopReason;
+use crate::train::recipe::Preset;
 use crate::train::session::select_data;
 
 /// What the user chose in the form.
@@ -357,6 +358,24 @@ pub fn TrainPanel() -> impl IntoView {
             <Needs what="training pairs (a file, pairs generated from incidents, or labels)" go=Panel::Data />
         </Show>
         <form class="grid" on:submit=|e| e.prevent_default()>
+            <label class="field">
+                <span>"recipe"</span>
+                <select data-testid="cfg-recipe" on:change=move |e| {
+                    if let Some(p) = Preset::parse(&event_target_value(&e)) {
+                        settings.update(|s| s.config.set_preset(p));
+                    }
+                }>
+                    {Preset::ALL.into_iter().map(|p| view! {
+                        <option value=p.name() selected=move || settings.with(|s| s.config.preset() == Some(p))>{p.name()}</option>
+                    }).collect_view()}
+                </select>
+                <small data-testid="cfg-recipe-summary">
+                    {move || settings.with(|s| s.config.preset().map_or_else(
+                        || format!("{} on the labels as given", s.config.loss),
+                        |p| p.summary().to_string(),
+                    ))}
+                </small>
+            </label>
             {num_input("epochs", "cfg-epochs", move || settings.with(|s| s.config.epochs), move |v| settings.update(|s| s.config.epochs = v))}
             {num_input("batch size", "cfg-batch", move || settings.with(|s| s.config.batch_size), move |v| settings.update(|s| s.config.batch_size = v))}
             {num_input("learning rate", "cfg-lr", move || settings.with(|s| s.config.learning_rate), move |v| settings.update(|s| s.config.learning_rate = v))}

@@ -136,6 +136,17 @@ fn bad_training_data_is_refused_with_one_line() {
 
 /// Train the tiny model for 3 epochs; returns the summary and the output folder.
 fn tiny_run(dir: &Path, model: &str, data: &str, tag: &str) -> (serde_json::Value, PathBuf) {
+    tiny_run_with(dir, model, data, tag, &[])
+}
+
+/// [`tiny_run`] with more flags.
+fn tiny_run_with(
+    dir: &Path,
+    model: &str,
+    data: &str,
+    tag: &str,
+    extra: &[&str],
+) -> (serde_json::Value, PathBuf) {
     let out = dir.join(tag);
     let v = cli_json(
         cli()
@@ -156,9 +167,112 @@ fn tiny_run(dir: &Path, model: &str, data: &str, tag: &str) -> (serde_json::Valu
                 "0",
                 "--seed",
                 "5",
-            ]),
+            ])
+            .args(extra),
     );
     (v, out)
+}
+
+/// The epochs of a run summary without their timings.
+fn untimed(v: &serde_json::Value) -> serde_json::Value {
+    let mut e = v["epochs"].clone();
+    for x in e.as_array_mut().unwrap() {
+        x.as_object_mut().unwrap().remove("train_seconds");
+    }
+    e
+}
+
+/// Every recipe trains on a training_pairs.json with kinds and is recorded in the metadata;
+/// `--recipe v3` is the seeds' recipe — CosineSimilarityLoss on the labels as given, the run
+/// `--loss cosine` and a config with `recipe = "labels"` give, epoch for epoch.
+#[test]
+fn recipes_train_and_v3_is_the_seeds_recipe() {
+    let dir = temp_dir("train-recipes");
+    let model = tiny_model(&dir);
+    let all = pairs(24);
+    let side = |label: f64| -> Vec<&serde_json::Value> {
+        all.iter().filter(|p| p["label"] == label).collect()
+    };
+    let (pos, neg) = (side(1.0), side(0.0));
+    let texts = |ps: &[&serde_json::Value]| -> Vec<[serde_json::Value; 2]> {
+        ps.iter()
+            .map(|p| [p["text_a"].clone(), p["text_b"].clone()])
+            .collect()
+    };
+    let data = write_json(
+        &dir,
+        "training_pairs.json",
+        &serde_json::json!({
+            "positive_pairs": texts(&pos),
+            "negative_pairs": texts(&neg),
+            "positive_kinds": (0..pos.len())
+                .map(|i| ["duplicate", "causal", "same_fix"][i % 3]).collect::<Vec<_>>(),
+            "negative_kinds": (0..neg.len())
+                .map(|i| ["hard_negative", "random_negative"][i % 2]).collect::<Vec<_>>(),
+        }),
+    );
+    let config = dir.join("labels.toml");
+    std::fs::write(&config, "recipe = \"labels\"\nloss = \"cosine\"\n").unwrap();
+    let (v3, out) = tiny_run_with(&dir, &model, &data, "v3", &["--recipe", "v3"]);
+    let (loss, _) = tiny_run_with(&dir, &model, &data, "loss", &["--loss", "cosine"]);
+    let (file, _) = tiny_run_with(
+        &dir,
+        &model,
+        &data,
+        "config",
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(untimed(&v3), untimed(&loss));
+    assert_eq!(untimed(&v3), untimed(&file));
+    assert_eq!(v3["recipe"], "v3");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("training_metadata.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["recipe"], "v3");
+    assert_eq!(
+        (&meta["config"]["recipe"], &meta["config"]["loss"]),
+        (&serde_json::json!("labels"), &serde_json::json!("cosine"))
+    );
+    let mut runs = vec![untimed(&v3)];
+    for recipe in ["cosent", "mnrl", "graded", "combined"] {
+        let (r, out) = tiny_run_with(&dir, &model, &data, recipe, &["--recipe", recipe]);
+        assert_eq!(r["recipe"], recipe);
+        assert!(r["steps"].as_u64().unwrap() > 0, "{recipe}: {r}");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("training_metadata.json")).unwrap())
+                .unwrap();
+        assert_eq!(meta["recipe"], recipe);
+        runs.push(untimed(&r));
+    }
+    // Each recipe trains differently (the base evaluation aside).
+    for (i, a) in runs.iter().enumerate() {
+        for b in &runs[i + 1..] {
+            assert_ne!(a[1], b[1], "two recipes gave the same first epoch");
+        }
+    }
+    // The default is the recommended recipe, recorded by name.
+    let (default, _) = tiny_run_with(&dir, &model, &data, "default", &[]);
+    assert_eq!(
+        default["recipe"],
+        serde_json::to_value(TrainConfig::default().preset()).unwrap()
+    );
+    // A loss and a recipe together are refused: which one would win is not obvious.
+    fails_with(
+        &[
+            "train",
+            "--model",
+            &model,
+            "--data",
+            &data,
+            "--output",
+            &dir.join("both").display().to_string(),
+            "--recipe",
+            "graded",
+            "--loss",
+            "mnrl",
+        ],
+        "cannot be used together",
+    );
 }
 
 #[test]
@@ -219,13 +333,6 @@ fn tiny_run_writes_a_model_folder_and_reruns_identically() {
 
     // Same seed, same data: the same metrics, epoch by epoch, bit for bit.
     let (b, _) = tiny_run(&dir, &model, &data, "b");
-    let untimed = |v: &serde_json::Value| {
-        let mut e = v["epochs"].clone();
-        for x in e.as_array_mut().unwrap() {
-            x.as_object_mut().unwrap().remove("train_seconds");
-        }
-        e
-    };
     assert_eq!(untimed(&a), untimed(&b));
     assert_eq!(a["best_eval"], b["best_eval"]);
 

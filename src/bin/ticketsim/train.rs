@@ -95,7 +95,7 @@ pub struct TrainArgs {
     /// labels), cosent (CoSENT on the same labels), mnrl (duplicates ranked above the batch and a
     /// hard negative), graded (CoSENT on duplicate > same fix > causal > negative), combined (mnrl +
     /// graded) [default: the config's].
-    #[arg(long, value_enum, conflicts_with = "loss")]
+    #[arg(long, value_enum)]
     recipe: Option<Preset>,
     /// Train this loss on the labels as given: cosine (CosineSimilarityLoss), mnrl
     /// (MultipleNegativesRankingLoss on the positives) or cosent (CoSENTLoss).
@@ -126,6 +126,12 @@ impl TrainArgs {
              warmup_steps => warmup_steps, eval_split => eval_split,
              max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience,
              precision => precision);
+        if self.loss.is_some() && self.recipe.is_some() {
+            bail!(
+                "--recipe and --loss cannot be used together: a recipe chooses its losses; --loss \
+                 trains one loss on the labels as given"
+            );
+        }
         if let Some(loss) = self.loss {
             cfg.recipe = Recipe::Labels;
             cfg.loss = loss;
