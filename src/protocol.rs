@@ -222,6 +222,12 @@ pub enum Response {
         /// Training pairs per second over the steps so far (evaluations excluded).
         pairs_per_s: f64,
     },
+    /// What the run's recipe could not use (an objective with too few rows, pairs without kinds),
+    /// sent once before the first step when there is anything to say.
+    TrainNotes {
+        /// One line each.
+        notes: Vec<String>,
+    },
     /// An evaluation (the base model first, then after each epoch).
     Evaluated {
         /// The figures.

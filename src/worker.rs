@@ -569,6 +569,11 @@ async fn fine_tune(
         &Browser,
         move || flag.get(),
     )?;
+    if !run.trainer().notes().is_empty() {
+        post(&Response::TrainNotes {
+            notes: run.trainer().notes().to_vec(),
+        });
+    }
     while let Some(event) = run.advance()? {
         match event {
             Event::Step { report, progress } => post(&Response::Step {

@@ -147,6 +147,8 @@ pub struct TrainState {
     pub metadata: Option<Box<TrainingMetadata>>,
     /// The last error.
     pub error: Option<String>,
+    /// What the run's recipe could not use.
+    pub notes: Vec<String>,
     /// The last run's best checkpoint as saved in the browser's storage (so a crashed worker does
     /// not lose it), or why it could not be saved.
     pub checkpoint: Option<Result<SavedCheckpoint, String>>,
@@ -513,6 +515,7 @@ impl Ctx {
                 t.pairs_per_s = pairs_per_s;
             }),
             Response::Evaluated { metrics, .. } => self.train.update(|t| t.epochs.push(metrics)),
+            Response::TrainNotes { notes } => self.train.update(|t| t.notes = notes),
             Response::TrainFinished { reason, metadata } => self.finish_run(reason, metadata),
             Response::Error { message, .. } => {
                 if self.recovery.get_value().is_some() && !self.model_loading.get_untracked() {

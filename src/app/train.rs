@@ -466,6 +466,9 @@ pub fn TrainPanel() -> impl IntoView {
             value=move || ctx.train.with(|t| t.step)
         ></progress>
         <p data-testid="train-status">{progress}</p>
+        <ul data-testid="train-notes">
+            {move || ctx.train.with(|t| t.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view())}
+        </ul>
         <p data-testid="train-outcome">{outcome}</p>
         <p data-testid="train-checkpoint">{checkpoint}</p>
         <div class="charts">

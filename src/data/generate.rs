@@ -1159,6 +1159,31 @@ mod tests {
             .collect();
         assert_eq!(real.len(), 2, "{pos:?}");
         assert!(real.contains(&&(incs[0].text().as_str(), incs[1].text().as_str())));
+        // Every pair says what it is: the cause → effect pair is causal, B–C a duplicate, the
+        // augmented copies keep their source's kind, the negatives are negatives.
+        let kind_of = |a: &str, b: &str| {
+            all_train(&g)
+                .into_iter()
+                .find(|p| (p.a == a && p.b == b) || (p.a == b && p.b == a))
+                .and_then(|p| p.kind)
+        };
+        assert_eq!(
+            kind_of(&incs[0].text(), &incs[1].text()),
+            Some(PairKind::Causal)
+        );
+        assert_eq!(
+            kind_of(&incs[1].text(), &incs[2].text()),
+            Some(PairKind::Duplicate)
+        );
+        for p in all_train(&g) {
+            let k = p.kind.expect("generated pairs have a kind");
+            assert_eq!(k.is_positive(), p.is_positive(), "{p:?}");
+            assert_ne!(k, PairKind::SameFix, "no categories, no same-fix pairs");
+        }
+        let kinds: BTreeSet<PairKind> = all_train(&g).into_iter().filter_map(|p| p.kind).collect();
+        assert!(
+            kinds.contains(&PairKind::RandomNegative) && !kinds.contains(&PairKind::HardNegative)
+        );
         assert!(!pos.iter().any(|(a, b)| (*a, *b)
             == (
                 incs[0].short_description.as_str(),

@@ -568,6 +568,47 @@ mod tests {
     }
 
     #[test]
+    fn kinds_are_read_and_checked() {
+        let ok = br#"{"positive_pairs": [["a", "b"], ["c", "d"]], "negative_pairs": [["a", "d"]],
+            "positive_kinds": ["duplicate", "Same-Fix"], "negative_kinds": ["hard_negative"]}"#;
+        let p = parse_training_pairs(ok, "f.json").unwrap();
+        let kinds: Vec<_> = p.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(PairKind::Duplicate),
+                Some(PairKind::SameFix),
+                Some(PairKind::HardNegative)
+            ]
+        );
+        let e = |b: &[u8]| parse_training_pairs(b, "f.json").unwrap_err().to_string();
+        let short =
+            br#"{"positive_pairs": [["a", "b"], ["c", "d"]], "positive_kinds": ["duplicate"]}"#;
+        assert!(e(short).contains("1 kinds for 2 pairs"), "{}", e(short));
+        let wrong = br#"{"positive_pairs": [["a", "b"]], "positive_kinds": ["hard_negative"]}"#;
+        let msg = e(wrong);
+        assert!(
+            msg.contains("f.json")
+                && msg.contains("positive_kinds[0]")
+                && msg.contains("not a positive"),
+            "{msg}"
+        );
+        // On records: a `kind` field; blank is no kind, an unknown one is an error naming it.
+        let list = br#"[{"text_a": "a", "text_b": "b", "label": 1, "kind": "causal"},
+            {"text_a": "c", "text_b": "d", "label": 0, "kind": ""}]"#;
+        let p = parse_training_pairs(list, "l.json").unwrap();
+        assert_eq!((p[0].kind, p[1].kind), (Some(PairKind::Causal), None));
+        let bad = br#"[{"text_a": "a", "text_b": "b", "label": 1, "kind": "cousin"}]"#;
+        assert!(e(bad).contains("not a pair kind"), "{}", e(bad));
+        // Without kinds, as the seeds wrote them: no kind.
+        let seeds = br#"{"positive_pairs": [["a", "b"]], "negative_pairs": [["a", "c"]]}"#;
+        assert!(parse_training_pairs(seeds, "s.json")
+            .unwrap()
+            .iter()
+            .all(|p| p.kind.is_none()));
+    }
+
+    #[test]
     fn errors_name_file_record_and_field() {
         let e = |b: &[u8]| parse_training_pairs(b, "f.json").unwrap_err().to_string();
         assert!(e(br#"[{"a": "x", "b": "y"}]"#).contains("f.json: record 0: label: missing"));

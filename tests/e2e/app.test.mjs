@@ -152,6 +152,10 @@ async function main() {
   await setField("cfg-warmup", 4);
   await setField("cfg-max-pairs", 64);
   await setField("cfg-max-seq", 64);
+  // A recipe other than the default, chosen as a user would: the line under it says what it does.
+  await page.selectOption('[data-testid="cfg-recipe"]', "combined");
+  await waitText("cfg-recipe-summary", /find the duplicate and keep the grades/, 10000);
+  check(true, `the recipe choice says what it optimises (${await text("cfg-recipe-summary")})`);
   check((await text("train-selection")).startsWith("64 training pairs"), `the selection: ${await text("train-selection")}`);
   await page.click('[data-testid="train-start"]');
   await waitText("train-status", /step/, 300000);
@@ -231,6 +235,7 @@ async function main() {
   unzipStored(fs.readFileSync(zipPath), unzipped);
   const meta = JSON.parse(fs.readFileSync(path.join(unzipped, "ticketsim-model", "training_metadata.json"), "utf8"));
   check(meta.platform.build === "wasm" && meta.config.epochs === 1 && meta.epochs.length === 2, "training_metadata.json records the run");
+  check(meta.recipe === "combined" && meta.config.recipe === "combined", `training_metadata.json records the recipe picked in the form (${meta.recipe})`);
   const evalOut = path.join(out, "native-eval");
   const summary = JSON.parse(
     execFileSync(bin, ["eval", "--model", path.join(unzipped, "ticketsim-model"), "--data", path.join(root, "data", "eval_pairs.json"), "--out", evalOut], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })

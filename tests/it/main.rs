@@ -9,6 +9,7 @@ mod eval_cli;
 mod gradients;
 mod pairs_cli;
 mod parity;
+mod quality_cli;
 mod retrieval_cli;
 mod train_cli;
 mod train_step;
