@@ -13,7 +13,8 @@
 //! `scripts/module-graph.py`): foundations (`error`, `rng`, `parallel`, `provenance`) → data and text
 //! (`data`, `tokenize`, `pooling`, `archive`, `device`) → `model` → `encoder` → evaluation and the
 //! edges (`eval`, `native`, `web`, `reference`) → `train`, `classify` → `bench` (the measured
-//! workload, whose figures the protocol carries) → `protocol` → the programs' halves (`app`,
+//! workloads: the browser-vs-native one, whose figures the protocol carries, and the recipe
+//! quality benchmark) → `protocol` → the programs' halves (`app`,
 //! `worker`) → the binaries. A file inside a folder module may import its
 //! siblings and whatever its folder's `Imports:` paragraph allows.
 

@@ -1,4 +1,5 @@
-//! Training: the run configuration ([`config`]), losses as types ([`loss`]), batching ([`batch`]),
+//! Training: the run configuration ([`config`]), losses as types ([`loss`]), recipes — the pairs
+//! turned into one or more objectives ([`recipe`]) — batching ([`batch`]),
 //! AdamW and its schedule ([`optim`]), how a batch is cut into shards and rounds ([`plan`]), the
 //! step machine ([`trainer::Trainer`]), the duration estimate before a run ([`estimate`]) and the
 //! whole run with evaluation, best checkpoint, early
@@ -16,7 +17,6 @@ pub mod loss;
 pub mod metadata;
 pub mod optim;
 pub mod plan;
-pub mod quality;
 pub mod recipe;
 pub mod session;
 pub mod trainer;

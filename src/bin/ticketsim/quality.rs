@@ -1,5 +1,5 @@
 //! `ticketsim bench quality`: every recipe trained on the seeded training side of an incident file
-//! and measured on its held-out side, next to the base model and BM25 (`ticketsim::train::quality`
+//! and measured on its held-out side, next to the base model and BM25 (`ticketsim::bench::quality`
 //! does the work; this reads the files, writes the JSON and prints the table).
 
 use std::path::PathBuf;
@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use serde_json::json;
 
+use ticketsim::bench::quality::{recommend, run_quality, QualityConfig};
 use ticketsim::data::incidents::load_incidents;
 use ticketsim::data::links::{apply_links, load_links};
 use ticketsim::device::DeviceChoice;
@@ -16,7 +17,6 @@ use ticketsim::native::{read_file, read_model_dir, resolve_model};
 use ticketsim::provenance::sha256_hex;
 use ticketsim::train::config::TrainConfig;
 use ticketsim::train::metadata::BaseModel;
-use ticketsim::train::quality::{recommend, run_quality, QualityConfig};
 use ticketsim::train::recipe::Preset;
 use ticketsim::train::session::RunInfo;
 

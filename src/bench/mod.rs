@@ -9,7 +9,10 @@
 //!
 //! Imports: the training step machine and configuration, the encoder, the data layer's pairs (STS-B),
 //! the device, the seeded RNG, the thread pool's size, provenance's hash and the model's matrix
-//! product ([`Autocast`]).
+//! product ([`Autocast`]). [`quality`], the recipe benchmark, also imports the training session and
+//! recipes, the evaluation module and the relationship classifier.
+
+pub mod quality;
 
 use serde::{Deserialize, Serialize};
 

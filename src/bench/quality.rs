@@ -26,9 +26,6 @@ use std::collections::HashMap;
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
-use super::config::TrainConfig;
-use super::recipe::Preset;
-use super::session::{select_data, Host, RunInfo, Session};
 use crate::classify::cv::MeanStd;
 use crate::classify::head::{fit_head, HeadConfig};
 use crate::classify::PairEmbeddings;
@@ -39,6 +36,9 @@ use crate::encoder::ModelFiles;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{average_precision, class_report, roc_auc};
 use crate::eval::retrieval::{retrieval_report, retrieval_set, LinkKind, RetrievalSet};
+use crate::train::config::TrainConfig;
+use crate::train::recipe::Preset;
+use crate::train::session::{select_data, Host, RunInfo, Session};
 use crate::SentenceEncoder;
 
 /// What to run.
