@@ -169,7 +169,9 @@ pub struct QualityReport {
 }
 
 /// Run the benchmark on `incidents` (their own links; see [`crate::data::links::apply_links`])
-/// with the base model `base` on `device`. `progress` hears what is running.
+/// with the base model `base` on `device`. `progress` hears what is running; `partial` gets the
+/// report of the rounds done so far after each round (a long run that is stopped keeps them).
+#[allow(clippy::too_many_arguments)]
 pub fn run_quality(
     incidents: &[Incident],
     base: &ModelFiles,
@@ -178,6 +180,7 @@ pub fn run_quality(
     info: &RunInfo,
     host: &dyn Host,
     progress: &mut dyn FnMut(&str),
+    partial: &mut dyn FnMut(&QualityReport),
 ) -> Result<QualityReport> {
     if cfg.seeds.is_empty() || cfg.presets.is_empty() {
         return Err(Error::Invalid(
@@ -323,6 +326,12 @@ pub fn run_quality(
             relationship_pairs: pairs.eval.relationships.len(),
             methods,
             notes,
+        });
+        partial(&QualityReport {
+            incidents: incidents.len(),
+            config: cfg.clone(),
+            summary: summarise(&rounds),
+            rounds: rounds.clone(),
         });
     }
     let summary = summarise(&rounds);

@@ -243,17 +243,8 @@ fn load_seeds(obj: &Map<String, Value>, file: &str, mode: Mode) -> Result<Loaded
         ("positive_pairs", "positive_kinds", 1.0),
         ("negative_pairs", "negative_kinds", 0.0),
     ] {
-        let items = match obj.get(key) {
-            None | Some(Value::Null) => continue,
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                return Err(Error::data(
-                    file,
-                    key,
-                    key,
-                    format!("expected a list of pairs, found {}", kind(other)),
-                ))
-            }
+        let Some(items) = seed_list(obj, key, "pairs", file)? else {
+            continue;
         };
         let kinds = seed_kinds(obj, kinds_key, items.len(), label > 0.5, file)?;
         for (i, item) in items.iter().enumerate() {
@@ -272,6 +263,25 @@ fn load_seeds(obj: &Map<String, Value>, file: &str, mode: Mode) -> Result<Loaded
     c.finish("pairs")
 }
 
+/// The list under `key` (absent or null: `None`); anything else is an error naming the key.
+fn seed_list<'o>(
+    obj: &'o Map<String, Value>,
+    key: &str,
+    what: &str,
+    file: &str,
+) -> Result<Option<&'o Vec<Value>>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => Ok(Some(items)),
+        Some(other) => Err(Error::data(
+            file,
+            key,
+            key,
+            format!("expected a list of {what}, found {}", kind(other)),
+        )),
+    }
+}
+
 /// The optional kinds list parallel to a seeds list: one kind per pair, each a positive kind for
 /// `positive_pairs` and a negative one for `negative_pairs` — a wrong list is an error (a misread
 /// kind would silently change what a graded recipe teaches).
@@ -282,17 +292,8 @@ fn seed_kinds(
     positive: bool,
     file: &str,
 ) -> Result<Option<Vec<PairKind>>> {
-    let items = match obj.get(key) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(Error::data(
-                file,
-                key,
-                key,
-                format!("expected a list of kinds, found {}", kind(other)),
-            ))
-        }
+    let Some(items) = seed_list(obj, key, "kinds", file)? else {
+        return Ok(None);
     };
     if items.len() != pairs {
         return Err(Error::data(

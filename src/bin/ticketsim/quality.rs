@@ -129,6 +129,13 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
         &info,
         &host,
         &mut |m: &str| eprintln!("[{:>6.0}s] {m}", host.0.elapsed().as_secs_f64()),
+        &mut |so_far| {
+            // The rounds done so far, so a long run that is stopped keeps them.
+            let v = json!({"incidents_file": name, "partial": true, "report": so_far});
+            if let Err(e) = write_file(&args.out, v.to_string().as_bytes()) {
+                eprintln!("warning: {e:#}");
+            }
+        },
     )
     .with_context(|| name.clone())?;
     eprintln!(
