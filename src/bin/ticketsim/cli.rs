@@ -83,6 +83,13 @@ enum Bench {
     /// causal MRR, classifier macro-F1, time) next to the base model and BM25; mean ± std over
     /// seeds.
     Quality(crate::quality::QualityArgs),
+    /// The recipe the rule picks over `bench quality` reports of several data sets (the default's
+    /// choice): no lower pair AUC and a higher duplicate MRR than the base model on every one.
+    Recommend {
+        /// A `bench quality --out` report; repeat for each data set.
+        #[arg(long = "report", required = true)]
+        reports: Vec<PathBuf>,
+    },
     /// The browser-vs-native workload (src/bench.rs): encode and fine-tuning throughput of the
     /// same steps the wasm benchmark runs; `make bench-web` runs it on one core and compares.
     Workload {
@@ -237,6 +244,9 @@ pub fn run() -> Result<()> {
         Command::Bench {
             what: Bench::Quality(args),
         } => crate::quality::run(args, device),
+        Command::Bench {
+            what: Bench::Recommend { reports },
+        } => crate::quality::recommend_from(&reports),
         Command::Bench {
             what: Bench::Workload { model, sts },
         } => crate::bench::workload(&model, &sts, device),

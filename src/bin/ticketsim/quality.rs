@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use serde_json::json;
 
-use ticketsim::bench::quality::{recommend, run_quality, QualityConfig};
+use ticketsim::bench::quality::{recommend, run_quality, QualityConfig, MIN_MRR_GAIN};
 use ticketsim::data::incidents::load_incidents;
 use ticketsim::data::links::{apply_links, load_links};
 use ticketsim::device::DeviceChoice;
@@ -146,10 +146,12 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
     let recommended = recommend(&[&report]);
     match recommended {
         Some((p, gain)) => eprintln!(
-            "by the rule (no lower pair AUC, higher duplicate MRR than base): {p} (+{gain:.3} MRR)"
+            "by the rule on this data (no lower pair AUC; duplicate MRR higher than base's by at \
+             least {MIN_MRR_GAIN}, and in every round): {p} (+{gain:.3} MRR)"
         ),
         None => eprintln!(
-            "by the rule: no recipe beats the base model's duplicate MRR without lowering pair AUC"
+            "by the rule on this data: no recipe beats the base model's duplicate MRR (by at least \
+             {MIN_MRR_GAIN}, in every round) without lowering pair AUC"
         ),
     }
     let out = json!({
@@ -161,5 +163,32 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
         "recommended_on_this_data": recommended.map(|(p, g)| json!({"recipe": p, "mrr_gain": g})),
     });
     write_file(&args.out, serde_json::to_string_pretty(&out)?.as_bytes())?;
+    Ok(())
+}
+
+/// `ticketsim bench recommend`: the rule of [`recommend`] over the reports of `bench quality` on
+/// several data sets (the default recipe is chosen on all of them at once).
+pub fn recommend_from(reports: &[PathBuf]) -> Result<()> {
+    let loaded = reports
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_slice(&read_file(p)?)
+                .with_context(|| format!("{}: not JSON", p.display()))?;
+            if v["partial"].as_bool() == Some(true) {
+                eprintln!("{}: a partial report (a run that was stopped)", p.display());
+            }
+            serde_json::from_value::<ticketsim::bench::quality::QualityReport>(v["report"].clone())
+                .with_context(|| format!("{}: not a bench quality report", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&_> = loaded.iter().collect();
+    let pick = recommend(&refs);
+    println!(
+        "{}",
+        json!({
+            "reports": reports,
+            "recommended": pick.map(|(p, g)| json!({"recipe": p, "mean_mrr_gain": g})),
+        })
+    );
     Ok(())
 }
