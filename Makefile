@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-quality web-model check-python check-cuda gpu-bundle
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-quality bench-quality-gitbugs bench-quality-sample web-model check-python check-cuda gpu-bundle
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -74,10 +74,17 @@ bench-backlog: setup web ## 10,000 synthetic incidents analysed in the app (retr
 
 GITBUGS := $(DATASETS)/gitbugs
 QUALITY_FLAGS ?= --seeds 42,43,44 --epochs 3 --max-seq-length 128
-bench-quality: setup models ## recipes judged on held-out tickets (GitBugs, sample incidents): tables on stderr, JSON in test-output/quality (hours on 2 cores)
-	mkdir -p test-output/quality
-	cargo run --release -- bench quality --incidents $(GITBUGS)/incidents.csv --links $(GITBUGS)/pairs-train.json --links $(GITBUGS)/pairs-test.json $(QUALITY_FLAGS) --out test-output/quality/gitbugs.json
-	cargo run --release -- bench quality --incidents data/incidents.csv $(QUALITY_FLAGS) --out test-output/quality/sample.json
+QUALITY_OUT ?= results/quality
+bench-quality: bench-quality-gitbugs bench-quality-sample ## recipes judged on held-out tickets: tables on stderr, reports in results/quality (hours on 2 cores; resumes a stopped run)
+	cargo run --release -- bench recommend --report $(QUALITY_OUT)/gitbugs.json --report $(QUALITY_OUT)/sample.json
+
+bench-quality-gitbugs: setup models ## the quality benchmark on GitBugs (≈ 15 min a seed on 2 cores)
+	mkdir -p $(QUALITY_OUT)
+	cargo run --release -- bench quality --incidents $(GITBUGS)/incidents.csv --links $(GITBUGS)/pairs-train.json --links $(GITBUGS)/pairs-test.json $(QUALITY_FLAGS) --resume --out $(QUALITY_OUT)/gitbugs.json
+
+bench-quality-sample: setup models ## the quality benchmark on the sample incidents (≈ 1 h a seed on 2 cores)
+	mkdir -p $(QUALITY_OUT)
+	cargo run --release -- bench quality --incidents data/incidents.csv $(QUALITY_FLAGS) --resume --out $(QUALITY_OUT)/sample.json
 
 bench-app: setup web ## a 1-epoch run on data/training_pairs.json in the app as a user starts it: the estimate shown, then the real time
 	node tests/e2e/epoch.mjs dist

@@ -379,7 +379,13 @@ pub fn TrainPanel() -> impl IntoView {
             {num_input("epochs", "cfg-epochs", move || settings.with(|s| s.config.epochs), move |v| settings.update(|s| s.config.epochs = v))}
             {num_input("batch size", "cfg-batch", move || settings.with(|s| s.config.batch_size), move |v| settings.update(|s| s.config.batch_size = v))}
             {num_input("learning rate", "cfg-lr", move || settings.with(|s| s.config.learning_rate), move |v| settings.update(|s| s.config.learning_rate = v))}
-            {num_input("warmup steps", "cfg-warmup", move || settings.with(|s| s.config.warmup_steps), move |v| settings.update(|s| s.config.warmup_steps = v))}
+            // Steps typed here replace the recipe's share (as --warmup-steps does on the CLI).
+            {num_input("warmup steps", "cfg-warmup", move || settings.with(|s| s.config.warmup_steps), move |v| settings.update(|s| { s.config.warmup_steps = v; s.config.warmup_ratio = None; }))}
+            <Show when=move || settings.with(|s| s.config.warmup_ratio.is_some())>
+                <small class="field" data-testid="cfg-warmup-ratio">
+                    {move || settings.with(|s| format!("warmup: {:.0} % of the steps (the recipe's; type steps to replace it)", 100.0 * s.config.warmup_ratio.unwrap_or(0.0)))}
+                </small>
+            </Show>
             {num_input("max_seq_length", "cfg-max-seq", move || settings.with(|s| s.config.max_seq_length), move |v| settings.update(|s| s.config.max_seq_length = v))}
             {num_input("seed", "cfg-seed", move || settings.with(|s| s.config.seed), move |v| settings.update(|s| s.config.seed = v))}
             {num_input("early stopping patience (0: off)", "cfg-patience", move || settings.with(|s| s.config.early_stopping_patience), move |v| settings.update(|s| s.config.early_stopping_patience = v))}

@@ -69,6 +69,20 @@ impl Default for QualityConfig {
     }
 }
 
+impl QualityConfig {
+    /// Whether `earlier`'s rounds can stand for this run's: the same recipes, training and pair
+    /// settings (the seeds may differ — a round is one seed).
+    pub fn same_run(&self, earlier: &QualityConfig) -> bool {
+        QualityConfig {
+            seeds: Vec::new(),
+            ..self.clone()
+        } == QualityConfig {
+            seeds: Vec::new(),
+            ..earlier.clone()
+        }
+    }
+}
+
 /// One method's figures on one round's held-out side; `None` where the method or the data has
 /// no such figure (BM25 has no pair cosine; no causal link was held out).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -171,9 +185,12 @@ pub struct QualityReport {
 /// Run the benchmark on `incidents` (their own links; see [`crate::data::links::apply_links`])
 /// with the base model `base` on `device`. `progress` hears what is running; `partial` gets the
 /// report of the rounds done so far after each round (a long run that is stopped keeps them).
+/// `done` holds rounds of an earlier run of the same config (see [`QualityConfig::same_run`]):
+/// their seeds are not run again (a benchmark of hours can be resumed).
 #[allow(clippy::too_many_arguments)]
 pub fn run_quality(
     incidents: &[Incident],
+    done: &[Round],
     base: &ModelFiles,
     device: &Device,
     cfg: &QualityConfig,
@@ -202,6 +219,11 @@ pub fn run_quality(
     };
     let mut rounds = Vec::new();
     for &seed in &cfg.seeds {
+        if let Some(r) = done.iter().find(|r| r.seed == seed) {
+            progress(&format!("seed {seed}: done in an earlier run, kept"));
+            rounds.push(r.clone());
+            continue;
+        }
         let pairs = generate_pairs(
             incidents,
             &PairGenConfig {

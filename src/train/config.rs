@@ -79,9 +79,11 @@ impl TrainConfig {
         Preset::of(self.recipe, self.loss)
     }
 
-    /// Set the recipe and loss of a preset.
+    /// Set the recipe, loss and warmup of a preset ([`Preset::warmup_ratio`]: v3 keeps
+    /// `warmup_steps`, the others warm up over 10 % of the steps).
     pub fn set_preset(&mut self, preset: Preset) {
         (self.recipe, self.loss) = preset.recipe();
+        self.warmup_ratio = preset.warmup_ratio();
     }
 
     /// Read a config file: JSON when it starts with `{`, TOML otherwise. Absent keys keep their

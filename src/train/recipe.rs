@@ -130,6 +130,20 @@ impl Preset {
         }
     }
 
+    /// The warmup the preset trains with, as a share of all steps; `None` for v3, which keeps the
+    /// seeds' fixed 100 steps ([`super::config::TrainConfig::warmup_steps`]).
+    ///
+    /// Why a share for the others: a run on a team's own labels is short — MNRL on the 88
+    /// duplicates of the sample's training side is 3 steps an epoch — and a fixed 100-step warmup
+    /// then never reaches the learning rate it was given (12 steps of 100: lr ≤ 2.4e-6). 10 % is
+    /// what sentence-transformers' training examples use (`warmup_ratio=0.1`).
+    pub fn warmup_ratio(self) -> Option<f64> {
+        match self {
+            Preset::V3 => None,
+            _ => Some(RECIPE_WARMUP_RATIO),
+        }
+    }
+
     /// The preset of a recipe and loss, when one has them (`Labels` with MNRL has none).
     pub fn of(recipe: Recipe, loss: LossKind) -> Option<Preset> {
         Preset::ALL
@@ -143,6 +157,9 @@ impl std::fmt::Display for Preset {
         f.write_str(self.name())
     }
 }
+
+/// The warmup share of every preset but v3 ([`Preset::warmup_ratio`]).
+pub const RECIPE_WARMUP_RATIO: f64 = 0.1;
 
 /// The graded label of a kind: duplicate 1, same fix 0.7, causal 0.4, negatives 0. CoSENT uses
 /// only their order; the gaps say how sure the order is (a same-fix pair is usually, not always,
@@ -439,5 +456,27 @@ mod tests {
             assert!(!p.summary().is_empty());
         }
         assert_eq!(Preset::of(Recipe::Labels, LossKind::Mnrl), None);
+    }
+
+    #[test]
+    fn v3_keeps_the_seeds_warmup_and_the_others_warm_up_over_a_share() {
+        use crate::train::config::TrainConfig;
+        let mut cfg = TrainConfig {
+            warmup_steps: 100,
+            ..TrainConfig::default()
+        };
+        for p in Preset::ALL {
+            cfg.set_preset(p);
+            assert_eq!(cfg.preset(), Some(p));
+            let want = if p == Preset::V3 {
+                None
+            } else {
+                Some(RECIPE_WARMUP_RATIO)
+            };
+            assert_eq!(cfg.warmup_ratio, want, "{p}");
+        }
+        // Back to v3 from another recipe: the seeds' 100 steps again, no share left over.
+        cfg.set_preset(Preset::V3);
+        assert_eq!((cfg.warmup_ratio, cfg.warmup_steps), (None, 100));
     }
 }

@@ -9,23 +9,46 @@ use ticketsim::SentenceEncoder;
 
 use crate::{cli, temp_dir};
 
-fn run(dir: &std::path::Path, model: &str, tag: &str, extra: &[&str]) -> serde_json::Value {
-    let out = dir.join(format!("{tag}.json"));
-    let o = cli()
+fn quality(
+    dir: &std::path::Path,
+    model: &str,
+    tag: &str,
+    seeds: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    cli()
         .args(["bench", "quality", "--model", model])
         .args(extra)
-        .args(["--incidents", "data/incidents.csv", "--seeds", "3,4"])
+        .args(["--incidents", "data/incidents.csv", "--seeds", seeds])
         .args(["--epochs", "1", "--max-seq-length", "24", "--out"])
-        .arg(&out)
+        .arg(dir.join(format!("{tag}.json")))
         .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
+        .unwrap()
+}
+
+fn run(dir: &std::path::Path, model: &str, tag: &str, extra: &[&str]) -> serde_json::Value {
+    run_seeds(dir, model, tag, "3,4", extra).0
+}
+
+fn run_seeds(
+    dir: &std::path::Path,
+    model: &str,
+    tag: &str,
+    seeds: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String) {
+    let o = quality(dir, model, tag, seeds, extra);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{err}");
     assert!(
         err.contains("| method |"),
         "the table goes to stderr: {err}"
     );
-    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    let out = dir.join(format!("{tag}.json"));
+    (
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap(),
+        err,
+    )
 }
 
 #[test]
@@ -118,7 +141,21 @@ fn every_recipe_is_measured_on_the_held_out_side() {
     assert!((mean_of("base", "dup_mrr") - (base[0] + base[1]) / 2.0).abs() < 1e-12);
     // Deterministic, and each recipe starts from the base model whatever else runs: the mnrl
     // recipe alone gives the same rounds (timings aside), BM25 and the base model too.
-    let again = run(&dir, &model, "b", &["--recipe", "mnrl"]);
+    // Run as a benchmark of hours is: one seed, stopped, resumed with the rest.
+    run_seeds(&dir, &model, "b", "3", &["--recipe", "mnrl"]);
+    let (again, err) = run_seeds(&dir, &model, "b", "3,4", &["--recipe", "mnrl", "--resume"]);
+    assert!(err.contains("1 earlier round(s) kept (seeds [3])"), "{err}");
+    assert!(
+        err.contains("seed 3: done in an earlier run, kept"),
+        "{err}"
+    );
+    // Other settings cannot be resumed into the same report.
+    let o = quality(&dir, &model, "b", "3,4", &["--recipe", "v3", "--resume"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("made with other settings"),
+        "{err}"
+    );
     let pick = |r: &serde_json::Value| -> Vec<serde_json::Value> {
         r["methods"]
             .as_array()

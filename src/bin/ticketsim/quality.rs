@@ -2,14 +2,16 @@
 //! and measured on its held-out side, next to the base model and BM25 (`ticketsim::bench::quality`
 //! does the work; this reads the files, writes the JSON and prints the table).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use serde_json::json;
 
-use ticketsim::bench::quality::{recommend, run_quality, QualityConfig, MIN_MRR_GAIN};
+use ticketsim::bench::quality::{
+    recommend, run_quality, QualityConfig, QualityReport, Round, MIN_MRR_GAIN,
+};
 use ticketsim::data::incidents::load_incidents;
 use ticketsim::data::links::{apply_links, load_links};
 use ticketsim::device::DeviceChoice;
@@ -55,9 +57,44 @@ pub struct QualityArgs {
     /// The report (JSON).
     #[arg(long)]
     out: PathBuf,
+    /// Keep the rounds already in `--out` (a stopped or shorter run of the same settings, model
+    /// and incidents) and run only the seeds it lacks.
+    #[arg(long)]
+    resume: bool,
     /// Fail on the first bad record instead of skipping bad records.
     #[arg(long)]
     strict: bool,
+}
+
+/// The rounds of an earlier report at `out` that this run can keep: same incidents file, model
+/// and config (seeds aside). A report that does not match is an error, not silently overwritten.
+fn earlier_rounds(out: &Path, name: &str, model: &str, cfg: &QualityConfig) -> Result<Vec<Round>> {
+    if !out.exists() {
+        return Ok(Vec::new());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&read_file(out)?)
+        .with_context(|| format!("{}: not JSON (--resume reads it)", out.display()))?;
+    let report: QualityReport = serde_json::from_value(v["report"].clone())
+        .with_context(|| format!("{}: not a bench quality report", out.display()))?;
+    if v["incidents_file"].as_str() != Some(name) {
+        bail!(
+            "{}: a report on {} — --resume needs the same --incidents ({name})",
+            out.display(),
+            v["incidents_file"]
+        );
+    }
+    // Partial reports (written after each round) do not name the model; finished ones do.
+    if let Some(m) = v["model"].as_str().filter(|m| *m != model) {
+        bail!("{}: a report of model {m}, not {model}", out.display());
+    }
+    if !cfg.same_run(&report.config) {
+        bail!(
+            "{}: made with other settings (recipes, training or pair config) — --resume keeps \
+             rounds of the same settings only; use another --out",
+            out.display()
+        );
+    }
+    Ok(report.rounds)
 }
 
 /// Run the benchmark; the table goes to stderr, the report to `--out`.
@@ -121,8 +158,21 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
     };
     drop(base);
     let host = Native(Instant::now());
+    let done = if args.resume {
+        let rounds = earlier_rounds(&args.out, &name, &args.model, &cfg)?;
+        eprintln!(
+            "{}: {} earlier round(s) kept (seeds {:?})",
+            args.out.display(),
+            rounds.len(),
+            rounds.iter().map(|r| r.seed).collect::<Vec<_>>()
+        );
+        rounds
+    } else {
+        Vec::new()
+    };
     let report = run_quality(
         &incidents,
+        &done,
         &files,
         &dev.device,
         &cfg,
@@ -131,7 +181,9 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
         &mut |m: &str| eprintln!("[{:>6.0}s] {m}", host.0.elapsed().as_secs_f64()),
         &mut |so_far| {
             // The rounds done so far, so a long run that is stopped keeps them.
-            let v = json!({"incidents_file": name, "partial": true, "report": so_far});
+            let v = json!({
+                "incidents_file": name, "model": args.model, "partial": true, "report": so_far,
+            });
             if let Err(e) = write_file(&args.out, v.to_string().as_bytes()) {
                 eprintln!("warning: {e:#}");
             }

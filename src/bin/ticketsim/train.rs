@@ -76,7 +76,7 @@ pub struct TrainArgs {
     /// Peak learning rate [default: 2e-5].
     #[arg(long)]
     lr: Option<f64>,
-    /// Linear warmup steps [default: 100].
+    /// Linear warmup steps [default: 100 for v3; the other recipes warm up over 10 % of the steps].
     #[arg(long)]
     warmup_steps: Option<usize>,
     /// Warmup as a share of all steps (replaces --warmup-steps).
@@ -138,6 +138,11 @@ impl TrainArgs {
         }
         if let Some(p) = self.recipe {
             cfg.set_preset(p);
+        }
+        // A warmup given in steps on the command line is what the user wants, whatever the
+        // recipe's share would be; a share given too still wins (as in the config).
+        if self.warmup_steps.is_some() {
+            cfg.warmup_ratio = None;
         }
         if let Some(r) = self.warmup_ratio {
             cfg.warmup_ratio = Some(r);
