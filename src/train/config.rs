@@ -91,7 +91,8 @@ impl TrainConfig {
     pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Self> {
         let text = crate::data::decode_utf8(bytes, file)?;
         let text = text.trim_start_matches('\u{feff}');
-        let cfg: TrainConfig = if text.trim_start().starts_with('{') {
+        let json = text.trim_start().starts_with('{');
+        let mut cfg: TrainConfig = if json {
             serde_json::from_str(text).map_err(|e| {
                 Error::data(file, format!("line {}", e.line()), "config", e.to_string())
             })?
@@ -109,8 +110,36 @@ impl TrainConfig {
                 )
             })?
         };
+        // The file parsed, so its keys do too.
+        let keys: Vec<String> = if json {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        } else {
+            toml::from_str::<toml::Table>(text)
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        cfg.warmup_from_keys(&keys);
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The warmup a config file means, as the command line's flags do: a recipe it names brings
+    /// its warmup ([`Preset::warmup_ratio`]; one loss on the labels, the seeds' steps); warmup
+    /// steps it gives replace any share; a `warmup_ratio` it gives wins. Without this a file
+    /// saying `recipe = "labels"` would keep the default recipe's share, and v3 could not be
+    /// written down as a file.
+    fn warmup_from_keys(&mut self, keys: &[String]) {
+        let has = |k: &str| keys.iter().any(|x| x == k);
+        if has("warmup_ratio") {
+            return;
+        }
+        if has("warmup_steps") {
+            self.warmup_ratio = None;
+        } else if has("recipe") || has("loss") {
+            self.warmup_ratio = self.preset().and_then(Preset::warmup_ratio);
+        }
     }
 
     /// Check the values a user can get wrong.
@@ -222,4 +251,45 @@ pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> R
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> TrainConfig {
+        TrainConfig::from_bytes(text.as_bytes(), "c.toml").unwrap()
+    }
+
+    #[test]
+    fn a_config_file_means_the_warmup_the_flags_would() {
+        // v3 written down: the seeds' 100 steps whatever the default recipe's warmup is.
+        for text in [
+            "recipe = \"labels\"\nloss = \"cosine\"\n",
+            "{\"recipe\": \"labels\", \"loss\": \"cosine\"}",
+        ] {
+            let c = read(text);
+            assert_eq!((c.preset(), c.warmup_ratio), (Some(Preset::V3), None));
+        }
+        // Another recipe brings its share; steps given replace it; a share given wins.
+        assert_eq!(read("recipe = \"graded\"\n").warmup_ratio, Some(0.1));
+        assert_eq!(
+            read("recipe = \"graded\"\nwarmup_steps = 7\n").warmup_ratio,
+            None
+        );
+        assert_eq!(
+            read("recipe = \"graded\"\nwarmup_steps = 7\nwarmup_ratio = 0.3\n").warmup_ratio,
+            Some(0.3)
+        );
+        // A file that names neither keeps the default's.
+        assert_eq!(
+            read("epochs = 2\n").warmup_ratio,
+            TrainConfig::default().warmup_ratio
+        );
+        // Typos are still errors naming the key.
+        let err = TrainConfig::from_bytes(b"warmup_ration = 0.1\n", "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.toml") && err.contains("warmup_ration"), "{err}");
+    }
 }

@@ -133,8 +133,10 @@ impl TrainArgs {
             );
         }
         if let Some(loss) = self.loss {
+            // One loss on the labels as given: the seeds' setup with another loss, their warmup.
             cfg.recipe = Recipe::Labels;
             cfg.loss = loss;
+            cfg.warmup_ratio = None;
         }
         if let Some(p) = self.recipe {
             cfg.set_preset(p);
