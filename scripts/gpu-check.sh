@@ -189,7 +189,7 @@ EOF
         python3 scripts/gpu/report.py bench "$out" | tee -a "$out/report.md"
         ;;
       recipe-sample)
-        "$bin" --device cuda train --model "$S/models/mpnet" --data data/training_pairs.json \
+        "$bin" --device cuda train --recipe v3 --model "$S/models/mpnet" --data data/training_pairs.json \
           --output "$work/mpnet-sample" > "$out/recipe-sample-ts.json"
         cp "$work/mpnet-sample/training_metadata.json" "$out/recipe-sample-metadata.json"
         python3 scripts/gpu/st_train.py --model "$S/models/mpnet" --training-pairs data/training_pairs.json \
@@ -198,7 +198,7 @@ EOF
         python3 scripts/gpu/report.py recipe "$out/recipe-sample-ts.json" "$out/recipe-sample-st.json" | tee -a "$out/report.md"
         ;;
       recipe-stsb)
-        "$bin" --device cuda train --model "$S/models/mpnet" --data "$work/stsb2000.tsv" \
+        "$bin" --device cuda train --recipe v3 --model "$S/models/mpnet" --data "$work/stsb2000.tsv" \
           --eval-data "$sts/sts-dev.csv" --output "$work/mpnet-stsb" > "$out/recipe-stsb-ts.json"
         cp "$work/mpnet-stsb/training_metadata.json" "$out/recipe-stsb-metadata.json"
         python3 scripts/gpu/st_train.py --model "$S/models/mpnet" --sts-train "$work/stsb2000.tsv" \

@@ -139,7 +139,7 @@ fn trainer_step_moves_every_parameter_in_wasm() {
         batch_size: 4,
         warmup_steps: 0,
         learning_rate: 1e-3,
-        ..TrainConfig::default()
+        ..TrainConfig::v3()
     };
     let mut trainer = Trainer::new(&enc, &pairs, cfg, "pairs").unwrap();
     let r = trainer.step().unwrap();

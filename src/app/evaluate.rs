@@ -37,6 +37,7 @@ fn eval_pairs(ctx: Ctx) -> Result<(String, Vec<TrainPair>), String> {
         config: TrainConfig::default(),
         max_pairs: 0,
         eval_file: default_eval_file(ctx),
+        warmup_typed: false,
     };
     select(ctx, &s).map(|sel| (sel.describe, sel.eval))
 }

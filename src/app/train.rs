@@ -28,6 +28,9 @@ pub struct TrainSettings {
     pub max_pairs: usize,
     /// The training-pair file to evaluate on; `None`: hold out `eval_split` of the training pairs.
     pub eval_file: Option<String>,
+    /// The user typed warmup steps: a recipe chosen afterwards keeps them instead of bringing its
+    /// own share (as `--warmup-steps` wins over `--recipe` on the command line).
+    pub warmup_typed: bool,
 }
 
 /// The run's data: training pairs, eval pairs, and the records for the metadata.
@@ -190,6 +193,7 @@ pub fn TrainPanel() -> impl IntoView {
         config: TrainConfig::default(),
         max_pairs: 0,
         eval_file: None,
+        warmup_typed: false,
     });
     // Follow the loaded files until the user picks an eval file.
     let eval_chosen = RwSignal::new(false);
@@ -362,7 +366,12 @@ pub fn TrainPanel() -> impl IntoView {
                 <span>"recipe"</span>
                 <select data-testid="cfg-recipe" on:change=move |e| {
                     if let Some(p) = Preset::parse(&event_target_value(&e)) {
-                        settings.update(|s| s.config.set_preset(p));
+                        settings.update(|s| {
+                            s.config.set_preset(p);
+                            if s.warmup_typed {
+                                s.config.warmup_ratio = None;
+                            }
+                        });
                     }
                 }>
                     {Preset::ALL.into_iter().map(|p| view! {
@@ -380,7 +389,7 @@ pub fn TrainPanel() -> impl IntoView {
             {num_input("batch size", "cfg-batch", move || settings.with(|s| s.config.batch_size), move |v| settings.update(|s| s.config.batch_size = v))}
             {num_input("learning rate", "cfg-lr", move || settings.with(|s| s.config.learning_rate), move |v| settings.update(|s| s.config.learning_rate = v))}
             // Steps typed here replace the recipe's share (as --warmup-steps does on the CLI).
-            {num_input("warmup steps", "cfg-warmup", move || settings.with(|s| s.config.warmup_steps), move |v| settings.update(|s| { s.config.warmup_steps = v; s.config.warmup_ratio = None; }))}
+            {num_input("warmup steps", "cfg-warmup", move || settings.with(|s| s.config.warmup_steps), move |v| settings.update(|s| { s.config.warmup_steps = v; s.config.warmup_ratio = None; s.warmup_typed = true; }))}
             <Show when=move || settings.with(|s| s.config.warmup_ratio.is_some())>
                 <small class="field" data-testid="cfg-warmup-ratio">
                     {move || settings.with(|s| format!("warmup: {:.0} % of the steps (the recipe's; type steps to replace it)", 100.0 * s.config.warmup_ratio.unwrap_or(0.0)))}

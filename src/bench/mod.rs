@@ -106,7 +106,7 @@ pub fn run(
         batch_size: 32,
         warmup_steps: 2,
         max_seq_length: 128,
-        ..TrainConfig::default()
+        ..TrainConfig::v3()
     };
     enc.set_max_seq_length(cfg.max_seq_length)?;
     let mut trainer = Trainer::new(&enc, pairs, cfg, "sts-train.csv")?;

@@ -126,7 +126,7 @@ mod tests {
             batch_size: 8,
             warmup_steps: 1,
             max_seq_length: 32,
-            ..TrainConfig::default()
+            ..TrainConfig::v3()
         };
         let clock = std::cell::Cell::new(0.0);
         let now = || {

@@ -491,7 +491,7 @@ mod tests {
             learning_rate: 5e-2,
             warmup_steps: 0,
             early_stopping_patience: 1,
-            ..Default::default()
+            ..TrainConfig::v3()
         };
         let (tr, ev) = split_eval(&pairs(24), 0.25, 3, "mem").unwrap();
         let host = Ticks(Cell::new(0.0));
@@ -589,7 +589,7 @@ mod tests {
         let cfg = TrainConfig {
             epochs: 2,
             batch_size: 4,
-            ..Default::default()
+            ..TrainConfig::v3()
         };
         let (tr, ev) = split_eval(&pairs(24), 0.25, 3, "mem").unwrap();
         let host = Ticks(Cell::new(0.0));

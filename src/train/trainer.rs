@@ -644,7 +644,7 @@ mod tests {
             warmup_steps: 2,
             seed,
             loss,
-            ..Default::default()
+            ..TrainConfig::v3()
         };
         let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
         let total = t.total_steps();
@@ -678,7 +678,7 @@ mod tests {
                 learning_rate: 1e-2,
                 warmup_steps: 0,
                 seed: 3,
-                ..Default::default()
+                ..TrainConfig::v3()
             };
             let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
             (0..20).map(|_| t.step().unwrap().loss).collect::<Vec<_>>()
@@ -716,7 +716,7 @@ mod tests {
             learning_rate: 1e-2,
             warmup_steps: 0,
             precision,
-            ..Default::default()
+            ..TrainConfig::v3()
         };
         let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
         setup(&mut t);
@@ -859,7 +859,7 @@ mod tests {
                     warmup_steps: 0,
                     recipe,
                     loss,
-                    ..Default::default()
+                    ..TrainConfig::v3()
                 };
                 let mut t = Trainer::new(&enc, &with_kinds, cfg, "mem").unwrap();
                 setup(&mut t);
@@ -919,7 +919,7 @@ mod tests {
         let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
         let cfg = TrainConfig {
             batch_size: 6,
-            ..Default::default()
+            ..TrainConfig::v3()
         };
         let mut t = Trainer::new(&enc, &pairs(), cfg, "mem").unwrap();
         t.planner.budget = 1;

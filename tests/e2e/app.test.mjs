@@ -156,6 +156,9 @@ async function main() {
   await page.selectOption('[data-testid="cfg-recipe"]', "combined");
   await waitText("cfg-recipe-summary", /find the duplicate and keep the grades/, 10000);
   check(true, `the recipe choice says what it optimises (${await text("cfg-recipe-summary")})`);
+  // The 4 warmup steps typed before the recipe was chosen are kept (the recipe's share would
+  // replace them otherwise), as --warmup-steps wins over --recipe on the command line.
+  check((await page.locator('[data-testid="cfg-warmup-ratio"]').count()) === 0, "typed warmup steps are kept when a recipe is chosen");
   check((await text("train-selection")).startsWith("64 training pairs"), `the selection: ${await text("train-selection")}`);
   await page.click('[data-testid="train-start"]');
   await waitText("train-status", /step/, 300000);
@@ -236,6 +239,7 @@ async function main() {
   const meta = JSON.parse(fs.readFileSync(path.join(unzipped, "ticketsim-model", "training_metadata.json"), "utf8"));
   check(meta.platform.build === "wasm" && meta.config.epochs === 1 && meta.epochs.length === 2, "training_metadata.json records the run");
   check(meta.recipe === "combined" && meta.config.recipe === "combined", `training_metadata.json records the recipe picked in the form (${meta.recipe})`);
+  check(meta.config.warmup_steps === 4 && meta.config.warmup_ratio === null, `and the warmup typed in it (${meta.config.warmup_steps} steps, ratio ${meta.config.warmup_ratio})`);
   const evalOut = path.join(out, "native-eval");
   const summary = JSON.parse(
     execFileSync(bin, ["eval", "--model", path.join(unzipped, "ticketsim-model"), "--data", path.join(root, "data", "eval_pairs.json"), "--out", evalOut], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })

@@ -373,7 +373,7 @@ fn saved_model_reloads_to_identical_embeddings() {
         batch_size: 4,
         warmup_steps: 0,
         learning_rate: 1e-4,
-        ..Default::default()
+        ..TrainConfig::v3()
     };
     let mut t = Trainer::new(&enc, &train, cfg, "mem").unwrap();
     while !t.finished() {

@@ -304,7 +304,7 @@ pub fn run() -> Result<()> {
                 seed,
                 max_seq_length,
                 precision,
-                ..TrainConfig::default()
+                ..TrainConfig::v3()
             };
             crate::bench::bench_train(
                 &model,

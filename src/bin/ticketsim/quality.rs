@@ -229,10 +229,20 @@ pub fn recommend_from(reports: &[PathBuf]) -> Result<()> {
             if v["partial"].as_bool() == Some(true) {
                 eprintln!("{}: a partial report (a run that was stopped)", p.display());
             }
-            serde_json::from_value::<ticketsim::bench::quality::QualityReport>(v["report"].clone())
+            serde_json::from_value::<QualityReport>(v["report"].clone())
                 .with_context(|| format!("{}: not a bench quality report", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
+    // Each data set's table, as the README shows them.
+    for (p, r) in reports.iter().zip(&loaded) {
+        eprintln!(
+            "{}: {} incidents, mean ± std over seeds {:?}\n\n{}",
+            p.display(),
+            r.incidents,
+            r.rounds.iter().map(|r| r.seed).collect::<Vec<_>>(),
+            r.markdown()
+        );
+    }
     let refs: Vec<&_> = loaded.iter().collect();
     let pick = recommend(&refs);
     println!(
