@@ -31,6 +31,9 @@ pub enum Slot {
     Tuned,
 }
 
+/// Per ticket, its nearest others as `(index, cosine)`, best first ([`Response::Neighbours`]).
+pub type NeighbourRows = Vec<Vec<(u32, f32)>>;
+
 /// A file as `(path, bytes)`; the bytes cross as a `Uint8Array`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WireFile {
@@ -106,6 +109,19 @@ pub enum Request {
         /// The tickets to search.
         candidates: Vec<String>,
         /// How many hits.
+        k: usize,
+    },
+    /// Each of `texts`' `k` nearest others under one model (the labelling queue), with progress
+    /// while it encodes and searches; answered by [`Response::Neighbours`]. The search is
+    /// [`crate::eval::neighbours::within`]: blocked, O(n·k) memory, off the page's thread.
+    Neighbours {
+        /// Matches the answer.
+        id: u64,
+        /// Which model.
+        slot: Slot,
+        /// The tickets.
+        texts: Vec<String>,
+        /// Neighbours per ticket.
         k: usize,
     },
     /// Analyse an incident file with the base model and, when there is one, the fine-tuned one:
@@ -281,7 +297,19 @@ pub enum Response {
         /// Milliseconds spent.
         ms: f64,
     },
-    /// How far a long request has got (sent while [`Request::Backlog`] encodes and groups).
+    /// Answer to [`Request::Neighbours`].
+    Neighbours {
+        /// The request's id.
+        id: u64,
+        /// Per text: `(index into texts, cosine)`, best first.
+        rows: NeighbourRows,
+        /// Texts the model encoded (the rest came from the embedding cache).
+        encoded: usize,
+        /// Milliseconds spent.
+        ms: f64,
+    },
+    /// How far a long request has got (sent while [`Request::Backlog`] and
+    /// [`Request::Neighbours`] encode, search and group).
     Progress {
         /// The request's id.
         id: u64,

@@ -181,6 +181,18 @@ fn handle(req: Request) {
                 Err(e) => fail(Some(id), e),
             }
         }
+        Request::Neighbours { id, slot, texts, k } => {
+            let t0 = now_ms();
+            match neighbours(id, slot, &texts, k) {
+                Ok((rows, encoded)) => post(&Response::Neighbours {
+                    id,
+                    rows,
+                    encoded,
+                    ms: now_ms() - t0,
+                }),
+                Err(e) => fail(Some(id), e),
+            }
+        }
         Request::Backlog {
             id,
             incidents,
@@ -414,6 +426,62 @@ fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> 
     })
 }
 
+/// [`embed_counted`] in chunks, with a progress message for request `id` after each: 10,000
+/// tickets take minutes to encode. `name` says which model ("base").
+fn embed_reporting(
+    id: u64,
+    slot: Slot,
+    texts: &[String],
+    name: &str,
+) -> Result<(Vec<Vec<f32>>, usize)> {
+    let mut out = Vec::with_capacity(texts.len());
+    let mut encoded = 0;
+    for chunk in texts.chunks(256) {
+        let (v, n) = embed_counted(slot, chunk)?;
+        out.extend(v);
+        encoded += n;
+        post(&Response::Progress {
+            id,
+            what: format!("encoding with the {name} model"),
+            done: out.len(),
+            total: texts.len(),
+        });
+    }
+    Ok((out, encoded))
+}
+
+/// [`Request::Neighbours`]: embed (through the cache), then the shared blocked search.
+fn neighbours(
+    id: u64,
+    slot: Slot,
+    texts: &[String],
+    k: usize,
+) -> Result<(crate::protocol::NeighbourRows, usize)> {
+    let name = match slot {
+        Slot::Base => "base",
+        Slot::Tuned => "fine-tuned",
+    };
+    let (vectors, encoded) = embed_reporting(id, slot, texts, name)?;
+    let found = crate::eval::neighbours::within(
+        &vectors,
+        crate::eval::neighbours::Search::top(k),
+        &mut |done, total| {
+            post(&Response::Progress {
+                id,
+                what: "finding each ticket's nearest".into(),
+                done,
+                total,
+            })
+        },
+    )?;
+    let rows = found
+        .rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|(j, c)| (j as u32, c)).collect())
+        .collect();
+    Ok((rows, encoded))
+}
+
 /// [`Request::Backlog`]: embed the incidents with each loaded model (through the cache), then the
 /// library's analysis.
 fn backlog(
@@ -423,25 +491,11 @@ fn backlog(
     threshold: f32,
 ) -> Result<crate::eval::backlog::BacklogAnalysis> {
     let set = crate::eval::retrieval::retrieval_set(incidents, &[])?;
-    // In chunks, with a progress message after each: 10,000 tickets take minutes to encode.
-    let encode = |slot: Slot, name: &str| -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(set.texts.len());
-        for chunk in set.texts.chunks(256) {
-            out.extend(embed(slot, chunk)?);
-            post(&Response::Progress {
-                id,
-                what: format!("encoding with the {name} model"),
-                done: out.len(),
-                total: set.texts.len(),
-            });
-        }
-        Ok(out)
-    };
     let mut names = vec!["base"];
-    let mut embeddings = vec![encode(Slot::Base, "base")?];
+    let mut embeddings = vec![embed_reporting(id, Slot::Base, &set.texts, "base")?.0];
     if model(Slot::Tuned).is_ok() {
         names.push("fine-tuned");
-        embeddings.push(encode(Slot::Tuned, "fine-tuned")?);
+        embeddings.push(embed_reporting(id, Slot::Tuned, &set.texts, "fine-tuned")?.0);
     }
     let models: Vec<(&str, &[Vec<f32>])> = names
         .iter()
@@ -475,15 +529,17 @@ fn find_similar(
     if query.trim().is_empty() {
         return Err(Error::Invalid("type a ticket to search for".into()));
     }
-    let q = embed(slot, &[query.to_string()])?.remove(0);
+    let q = embed(slot, &[query.to_string()])?;
     let vs = embed(slot, candidates)?;
-    let mut scored: Vec<(usize, f32)> = vs
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (i, crate::cosine(&q, v)))
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored.truncate(k);
+    let scored = crate::eval::neighbours::across(
+        &q,
+        &vs,
+        crate::eval::neighbours::Search::top(k),
+        &mut |_, _| {},
+    )?
+    .rows
+    .remove(0);
+    let q = &q[0];
     STATE.with(|s| {
         let s = s.borrow();
         let head = s
@@ -496,8 +552,8 @@ fn find_similar(
             .map(|(index, score)| {
                 let (relation, probability) = match head {
                     Some(h) => {
-                        let p = h.probabilities(&q, &vs[index]);
-                        let r = h.predict(&q, &vs[index]);
+                        let p = h.probabilities(q, &vs[index]);
+                        let r = h.predict(q, &vs[index]);
                         (Some(r.name().to_string()), Some(p[r.index()]))
                     }
                     None => (None, None),

@@ -73,17 +73,13 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
     if !texts.is_empty() {
         texts.sort();
         texts.dedup();
-        let (vectors, ..) = w.encode(slot, texts.clone()).await?;
+        // In the worker: encoding thousands of tickets and searching every pair of them would
+        // freeze this page for seconds (issue 19); the worker answers only the k best of each.
+        let (rows, _) = w.neighbours(slot, texts.clone(), NEIGHBOURS).await?;
         let mut seen = std::collections::HashSet::new();
-        for (i, u) in vectors.iter().enumerate() {
-            let mut near: Vec<(usize, f32)> = vectors
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(j, v)| (j, crate::cosine(u, v)))
-                .collect();
-            near.sort_by(|x, y| y.1.total_cmp(&x.1));
-            for (j, score) in near.into_iter().take(NEIGHBOURS) {
+        for (i, near) in rows.into_iter().enumerate() {
+            for (j, score) in near {
+                let j = j as usize;
                 if seen.insert((i.min(j), i.max(j))) {
                     cands.push(Candidate {
                         a: texts[i.min(j)].clone(),

@@ -543,6 +543,7 @@ impl Ctx {
             Response::Embeddings { .. }
             | Response::Classified { .. }
             | Response::Similar { .. }
+            | Response::Neighbours { .. }
             | Response::Backlog { .. }
             | Response::Exported { .. }
             | Response::Estimated { .. }

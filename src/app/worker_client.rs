@@ -169,6 +169,7 @@ impl WorkerClient {
                     Response::Embeddings { id, .. }
                     | Response::Classified { id, .. }
                     | Response::Similar { id, .. }
+                    | Response::Neighbours { id, .. }
                     | Response::Backlog { id, .. }
                     | Response::Exported { id, .. }
                     | Response::Estimated { id, .. }
@@ -282,6 +283,24 @@ impl WorkerClient {
                 encoded,
                 ..
             } => Ok((vectors, ms, encoded)),
+            other => Err(format!("unexpected answer from the worker: {other:?}")),
+        }
+    }
+
+    /// Each text's `k` nearest others under one model, computed in the worker (progress arrives
+    /// as [`Response::Progress`] events): per text `(index, cosine)` best first, and how many
+    /// texts the model encoded (the rest came from the cache).
+    pub async fn neighbours(
+        &self,
+        slot: Slot,
+        texts: Vec<String>,
+        k: usize,
+    ) -> Result<(crate::protocol::NeighbourRows, usize), String> {
+        match self
+            .call(|id| Request::Neighbours { id, slot, texts, k })
+            .await?
+        {
+            Response::Neighbours { rows, encoded, .. } => Ok((rows, encoded)),
             other => Err(format!("unexpected answer from the worker: {other:?}")),
         }
     }

@@ -15,7 +15,8 @@
 //! distance matrix, O(n²) memory — 10 GB at 50,000 tickets. A community is built around one
 //! ticket, so every member of a freshly formed group is within the threshold of its centre; the
 //! similarity matrix is computed in blocks of rows and only the neighbours above the threshold are
-//! kept, so memory grows with the neighbours, not with n².
+//! kept ([`super::neighbours`], the search the labelling queue and find similar use too), so memory
+//! grows with the neighbours, not with n².
 //!
 //! Order is deterministic: candidates by size (larger first), then by centre position; groups are
 //! numbered in that order; singletons follow in file order. A group's **central ticket** (its
@@ -28,9 +29,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::neighbours::Search;
 use super::retrieval::{LinkKind, RetrievalSet};
 use crate::data::generate::UnionFind;
 use crate::error::{Error, Result};
@@ -116,22 +117,6 @@ impl Grouping {
     }
 }
 
-/// Rows scaled to unit length (zero rows stay zero), flattened row-major.
-fn normalised(embeddings: &[Vec<f32>]) -> Result<(Vec<f32>, usize)> {
-    let d = embeddings.first().map_or(0, Vec::len);
-    let mut flat = Vec::with_capacity(embeddings.len() * d);
-    for (i, e) in embeddings.iter().enumerate() {
-        if e.len() != d {
-            return Err(Error::Invalid(format!(
-                "embedding {i} has {} dimensions, the first has {d}",
-                e.len()
-            )));
-        }
-        flat.extend(super::retrieval::unit_vector(e));
-    }
-    Ok((flat, d))
-}
-
 /// Group `embeddings` (one per ticket, in file order). `progress(done, total)` is called after each
 /// block of rows, so a caller can report and a worker can stay responsive.
 pub fn group(
@@ -141,54 +126,24 @@ pub fn group(
 ) -> Result<Grouping> {
     cfg.validate()?;
     let n = embeddings.len();
-    let (flat, d) = normalised(embeddings)?;
-    let mut neighbours: Vec<Vec<(usize, f32)>> = Vec::with_capacity(n);
-    let mut capped = 0usize;
-    if n > 0 && d > 0 {
-        let all = Tensor::from_vec(flat, (n, d), &Device::Cpu)?;
-        let all_t = all.t()?;
-        // One block of rows: its similarities with every ticket, then only the neighbours kept.
-        let block = |&start: &usize| -> Result<Vec<Vec<(usize, f32)>>> {
-            let rows = cfg.block_rows.min(n - start);
-            let sims: Vec<Vec<f32>> = all.narrow(0, start, rows)?.matmul(&all_t)?.to_vec2()?;
-            Ok(sims
-                .iter()
-                .enumerate()
-                .map(|(r, row)| {
-                    let i = start + r;
-                    let mut nb: Vec<(usize, f32)> = row
-                        .iter()
-                        .enumerate()
-                        .filter(|&(j, &s)| j == i || s >= cfg.threshold)
-                        .map(|(j, &s)| (j, if j == i { 1.0 } else { s }))
-                        .collect();
-                    if nb.len() > cfg.max_group {
-                        nb.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                        // Marked by one extra entry, dropped below, so the count survives.
-                        nb.truncate(cfg.max_group + 1);
-                    }
-                    nb
-                })
-                .collect())
-        };
-        let starts: Vec<usize> = (0..n).step_by(cfg.block_rows).collect();
-        // As many blocks at once as there are threads, so progress is reported between rounds
-        // and memory holds one block per thread.
-        for round in starts.chunks(crate::parallel::data_threads().max(1)) {
-            for rows in crate::parallel::map(round, block) {
-                for mut nb in rows? {
-                    if nb.len() > cfg.max_group {
-                        capped += 1;
-                        nb.truncate(cfg.max_group);
-                    }
-                    neighbours.push(nb);
-                }
-            }
-            progress(neighbours.len(), n);
-        }
-    } else {
-        neighbours.extend((0..n).map(|i| vec![(i, 1.0)]));
-    }
+    // Each ticket's neighbourhood: itself and its most similar others at or above the threshold,
+    // at most `max_group` members (the shared blocked search: memory O(n · max_group), not n²).
+    let found = super::neighbours::within(
+        embeddings,
+        Search {
+            k: cfg.max_group - 1,
+            min_score: cfg.threshold,
+            block_rows: cfg.block_rows,
+        },
+        progress,
+    )?;
+    let capped = found.truncated;
+    let neighbours: Vec<Vec<(usize, f32)>> = found
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, others)| std::iter::once((i, 1.0)).chain(others).collect())
+        .collect();
 
     let mut candidates: Vec<usize> = (0..n)
         .filter(|&i| neighbours[i].len() >= cfg.min_group)

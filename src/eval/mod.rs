@@ -10,6 +10,8 @@
 //!   step (AUC, AP, thresholds, confusion matrix, HTML page).
 //! - [`retrieval`]: "which other tickets are this one?" over a whole incident file: recall@k, MRR
 //!   and MAP of the cosine, BM25 and their hybrid.
+//! - [`neighbours`]: each ticket's nearest others (or a query's), blocked so memory is O(n·k): the
+//!   labelling queue, find similar and the groups use it.
 //! - [`groups`]: duplicate groups over a whole file (threshold communities) and their pairwise
 //!   P/R/F1 and adjusted Rand index against known duplicate clusters.
 //! - [`map`]: the tickets in two dimensions (PCA), for the map chart.
@@ -27,6 +29,7 @@ pub mod charts;
 pub mod groups;
 pub mod map;
 pub mod metrics;
+pub mod neighbours;
 pub mod report;
 pub mod retrieval;
 pub mod similarity;
