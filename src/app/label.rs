@@ -135,6 +135,7 @@ pub fn LabelPanel() -> impl IntoView {
 
     let build = move || {
         building.set(true);
+        ctx.progress.set(None);
         status.set("Embedding the tickets and ranking the pairs…".into());
         spawn_local(async move {
             match build_queue(ctx, threshold.get_untracked()).await {
@@ -302,7 +303,15 @@ pub fn LabelPanel() -> impl IntoView {
         >
             "Build the queue"
         </button>
-        <p data-testid="label-status" class="status">{move || status.get()}</p>
+        // While the worker encodes and searches, its progress (n of N); the outcome after.
+        <p data-testid="label-status" class="status">{move || {
+            let progress = building
+                .get()
+                .then(|| ctx.progress.get())
+                .flatten()
+                .map(|(_, what, done, total)| format!(" {what}: {done} of {total}."));
+            format!("{}{}", status.get(), progress.unwrap_or_default())
+        }}</p>
         {current}
         <div class="keys">
             {button("1", "duplicate", Some(Relation::Duplicate), None)}
