@@ -83,7 +83,7 @@ fn earlier_rounds(out: &Path, name: &str, model: &str, cfg: &QualityConfig) -> R
             v["incidents_file"]
         );
     }
-    // Partial reports (written after each round) do not name the model; finished ones do.
+    // Reports written before partial ones named their model say nothing of it: not a mismatch.
     if let Some(m) = v["model"].as_str().filter(|m| *m != model) {
         bail!("{}: a report of model {m}, not {model}", out.display());
     }
