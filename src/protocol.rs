@@ -31,6 +31,16 @@ pub enum Slot {
     Tuned,
 }
 
+impl Slot {
+    /// How the page and the reports name the model in the slot: "base" or "fine-tuned".
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Base => "base",
+            Slot::Tuned => "fine-tuned",
+        }
+    }
+}
+
 /// Per ticket, its nearest others as `(index, cosine)`, best first ([`Response::Neighbours`]).
 pub type NeighbourRows = Vec<Vec<(u32, f32)>>;
 

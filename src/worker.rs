@@ -426,26 +426,27 @@ fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> 
     })
 }
 
+/// Tell the page how far request `id` has got.
+fn progress(id: u64, what: impl Into<String>, done: usize, total: usize) {
+    post(&Response::Progress {
+        id,
+        what: what.into(),
+        done,
+        total,
+    });
+}
+
 /// [`embed_counted`] in chunks, with a progress message for request `id` after each: 10,000
-/// tickets take minutes to encode. `name` says which model ("base").
-fn embed_reporting(
-    id: u64,
-    slot: Slot,
-    texts: &[String],
-    name: &str,
-) -> Result<(Vec<Vec<f32>>, usize)> {
+/// tickets take minutes to encode.
+fn embed_reporting(id: u64, slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
     let mut out = Vec::with_capacity(texts.len());
     let mut encoded = 0;
+    let what = format!("encoding with the {} model", slot.name());
     for chunk in texts.chunks(256) {
         let (v, n) = embed_counted(slot, chunk)?;
         out.extend(v);
         encoded += n;
-        post(&Response::Progress {
-            id,
-            what: format!("encoding with the {name} model"),
-            done: out.len(),
-            total: texts.len(),
-        });
+        progress(id, what.as_str(), out.len(), texts.len());
     }
     Ok((out, encoded))
 }
@@ -457,22 +458,11 @@ fn neighbours(
     texts: &[String],
     k: usize,
 ) -> Result<(crate::protocol::NeighbourRows, usize)> {
-    let name = match slot {
-        Slot::Base => "base",
-        Slot::Tuned => "fine-tuned",
-    };
-    let (vectors, encoded) = embed_reporting(id, slot, texts, name)?;
+    let (vectors, encoded) = embed_reporting(id, slot, texts)?;
     let found = crate::eval::neighbours::within(
         &vectors,
         crate::eval::neighbours::Search::top(k),
-        &mut |done, total| {
-            post(&Response::Progress {
-                id,
-                what: "finding each ticket's nearest".into(),
-                done,
-                total,
-            })
-        },
+        &mut |done, total| progress(id, "finding each ticket's nearest", done, total),
     )?;
     let rows = found
         .rows
@@ -491,11 +481,11 @@ fn backlog(
     threshold: f32,
 ) -> Result<crate::eval::backlog::BacklogAnalysis> {
     let set = crate::eval::retrieval::retrieval_set(incidents, &[])?;
-    let mut names = vec!["base"];
-    let mut embeddings = vec![embed_reporting(id, Slot::Base, &set.texts, "base")?.0];
+    let mut names = vec![Slot::Base.name()];
+    let mut embeddings = vec![embed_reporting(id, Slot::Base, &set.texts)?.0];
     if model(Slot::Tuned).is_ok() {
-        names.push("fine-tuned");
-        embeddings.push(embed_reporting(id, Slot::Tuned, &set.texts, "fine-tuned")?.0);
+        names.push(Slot::Tuned.name());
+        embeddings.push(embed_reporting(id, Slot::Tuned, &set.texts)?.0);
     }
     let models: Vec<(&str, &[Vec<f32>])> = names
         .iter()
@@ -509,14 +499,7 @@ fn backlog(
         &models,
         threshold,
         42,
-        &mut |done, total| {
-            post(&Response::Progress {
-                id,
-                what: "grouping".into(),
-                done,
-                total,
-            })
-        },
+        &mut |done, total| progress(id, "grouping", done, total),
     )
 }
 

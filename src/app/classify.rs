@@ -12,7 +12,7 @@ use crate::classify::cv::{CvConfig, CvReport};
 use crate::classify::mlp::MlpConfig;
 use crate::data::detect::Dataset;
 use crate::data::relationships::Relation;
-use crate::protocol::{Request, Response, Slot};
+use crate::protocol::{Request, Response};
 use crate::provenance::DataRecord;
 
 /// The classifier panel.
@@ -60,11 +60,7 @@ pub fn ClassifyPanel() -> impl IntoView {
         status.set(format!(
             "Cross-validating on {} pairs with the {} model ({} folds × {} repeats)…",
             pairs.len(),
-            if slot == Slot::Tuned {
-                "fine-tuned"
-            } else {
-                "base"
-            },
+            slot.name(),
             cfg.folds,
             cfg.repeats
         ));

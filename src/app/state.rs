@@ -582,9 +582,9 @@ impl Ctx {
 
     /// The models compared side by side: the base, then the fine-tuned one when there is one.
     pub fn compared_slots(self) -> Vec<(Slot, &'static str)> {
-        let mut s = vec![(Slot::Base, "base")];
+        let mut s = vec![(Slot::Base, Slot::Base.name())];
         if self.tuned.get_untracked().is_some() {
-            s.push((Slot::Tuned, "fine-tuned"));
+            s.push((Slot::Tuned, Slot::Tuned.name()));
         }
         s
     }
