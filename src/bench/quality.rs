@@ -70,16 +70,16 @@ impl Default for QualityConfig {
 }
 
 impl QualityConfig {
-    /// Whether `earlier`'s rounds can stand for this run's: the same recipes, training and pair
-    /// settings (the seeds may differ — a round is one seed).
+    /// Whether `earlier`'s rounds can stand for this run's: the same training and pair settings.
+    /// The seeds and the recipes may differ — a round is one seed, and a round that lacks a recipe
+    /// can have it added (the base model, BM25 and the other recipes do not depend on it).
     pub fn same_run(&self, earlier: &QualityConfig) -> bool {
-        QualityConfig {
+        let bare = |c: &QualityConfig| QualityConfig {
             seeds: Vec::new(),
-            ..self.clone()
-        } == QualityConfig {
-            seeds: Vec::new(),
-            ..earlier.clone()
-        }
+            presets: Vec::new(),
+            ..c.clone()
+        };
+        bare(self) == bare(earlier)
     }
 }
 
@@ -185,8 +185,9 @@ pub struct QualityReport {
 /// Run the benchmark on `incidents` (their own links; see [`crate::data::links::apply_links`])
 /// with the base model `base` on `device`. `progress` hears what is running; `partial` gets the
 /// report of the rounds done so far after each round (a long run that is stopped keeps them).
-/// `done` holds rounds of an earlier run of the same config (see [`QualityConfig::same_run`]):
-/// their seeds are not run again (a benchmark of hours can be resumed).
+/// `done` holds rounds of an earlier run of the same settings (see [`QualityConfig::same_run`]):
+/// a round whose held-out side is today's is kept, and only the recipes of `cfg` it lacks run
+/// (a benchmark of hours can be resumed, or a recipe added); one on another split runs again.
 #[allow(clippy::too_many_arguments)]
 pub fn run_quality(
     incidents: &[Incident],
@@ -219,11 +220,6 @@ pub fn run_quality(
     };
     let mut rounds = Vec::new();
     for &seed in &cfg.seeds {
-        if let Some(r) = done.iter().find(|r| r.seed == seed) {
-            progress(&format!("seed {seed}: done in an earlier run, kept"));
-            rounds.push(r.clone());
-            continue;
-        }
         let pairs = generate_pairs(
             incidents,
             &PairGenConfig {
@@ -232,6 +228,39 @@ pub fn run_quality(
             },
         )?;
         let held = Held::new(&set, &pairs.train, &pairs.eval);
+        let mut kept = None;
+        if let Some(r) = done.iter().find(|r| r.seed == seed) {
+            // The split is cheap to redo, and a round measured on another split (the pair
+            // generator changed since) must not be averaged with today's.
+            let now = (
+                pairs.eval.counts.incidents,
+                pairs.eval.training.len(),
+                held.queries(LinkKind::Duplicate),
+                held.queries(LinkKind::Causal),
+            );
+            let then = (
+                r.held_out_incidents,
+                r.held_out_pairs,
+                r.dup_queries,
+                r.causal_queries,
+            );
+            if now != then {
+                progress(&format!(
+                    "seed {seed}: the earlier round held out another split (incidents, pairs, \
+                     duplicate and causal queries {then:?}, today {now:?}): run again"
+                ));
+            } else if cfg
+                .presets
+                .iter()
+                .all(|p| r.methods.iter().any(|(m, _)| m == p.name()))
+            {
+                progress(&format!("seed {seed}: done in an earlier run, kept"));
+                rounds.push(r.clone());
+                continue;
+            } else {
+                kept = Some(r);
+            }
+        }
         progress(&format!(
             "seed {seed}: {} held-out incidents, {} duplicate and {} causal queries, {} pairs",
             pairs.eval.counts.incidents,
@@ -239,15 +268,33 @@ pub fn run_quality(
             held.queries(LinkKind::Causal),
             pairs.eval.training.len()
         ));
-        let mut notes = pairs.notes.clone();
-        let mut methods: Vec<(String, Figures)> = Vec::new();
+        // A kept round that lacks some recipes keeps its base, BM25 and recipe figures and runs
+        // only the recipes it lacks.
+        let (mut methods, mut notes) = match kept {
+            Some(r) => (r.methods.clone(), r.notes.clone()),
+            None => (Vec::new(), pairs.notes.clone()),
+        };
+        let todo: Vec<Preset> = cfg
+            .presets
+            .iter()
+            .copied()
+            .filter(|p| !methods.iter().any(|(m, _)| m == p.name()))
+            .collect();
+        if kept.is_some() {
+            progress(&format!(
+                "seed {seed}: kept from an earlier run, adding {}",
+                todo.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+            ));
+        }
         let mut corpus: Vec<(String, Vec<Vec<f32>>)> = Vec::new();
-        let base_enc = load()?;
-        let (figures, rows) = held.figures(&base_enc, cfg.encode_batch, seed)?;
-        drop(base_enc);
-        methods.push(("base".into(), figures));
-        corpus.push(("base".into(), rows));
-        for &preset in &cfg.presets {
+        if kept.is_none() {
+            let base_enc = load()?;
+            let (figures, rows) = held.figures(&base_enc, cfg.encode_batch, seed)?;
+            drop(base_enc);
+            methods.push(("base".into(), figures));
+            corpus.push(("base".into(), rows));
+        }
+        for &preset in &todo {
             let mut tc = cfg.train.clone();
             tc.set_preset(preset);
             tc.seed = seed;
@@ -337,8 +384,27 @@ pub fn run_quality(
                 }
             }
         }
-        methods.insert(1, ("bm25".into(), bm25));
-        notes.extend(report.notes.iter().cloned());
+        if kept.is_none() {
+            methods.insert(1, ("bm25".into(), bm25));
+        }
+        // The reference rows first, then the recipes in the config's order.
+        let rank = |m: &str| match m {
+            "base" => 0,
+            "bm25" => 1,
+            _ => {
+                2 + cfg
+                    .presets
+                    .iter()
+                    .position(|p| p.name() == m)
+                    .unwrap_or(usize::MAX - 2)
+            }
+        };
+        methods.sort_by_key(|(m, _)| rank(m));
+        for n in &report.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
         rounds.push(Round {
             seed,
             held_out_incidents: pairs.eval.counts.incidents,

@@ -40,6 +40,9 @@ pub enum Recipe {
     /// [`Recipe::Mnrl`]'s objectives and [`Recipe::Graded`]'s together, batches interleaved in
     /// proportion to their sizes (sentence-transformers' proportional multi-dataset sampler).
     Combined,
+    /// CoSENT with duplicates as the only positives (1) against the negatives (0); same-fix and
+    /// causal pairs are left out, neither pulled together nor pushed apart.
+    Duplicates,
 }
 
 impl Recipe {
@@ -50,6 +53,7 @@ impl Recipe {
             Recipe::Mnrl => "mnrl",
             Recipe::Graded => "graded",
             Recipe::Combined => "combined",
+            Recipe::Duplicates => "duplicates",
         }
     }
 }
@@ -70,16 +74,19 @@ pub enum Preset {
     Graded,
     /// MNRL on duplicates + CoSENT on graded labels.
     Combined,
+    /// CoSENT on duplicates against negatives, other positives left out.
+    Duplicates,
 }
 
 impl Preset {
     /// Every preset, in the order the benchmark and the form list them.
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 6] = [
         Preset::V3,
         Preset::Cosent,
         Preset::Mnrl,
         Preset::Graded,
         Preset::Combined,
+        Preset::Duplicates,
     ];
 
     /// The name on the command line and in reports.
@@ -90,6 +97,7 @@ impl Preset {
             Preset::Mnrl => "mnrl",
             Preset::Graded => "graded",
             Preset::Combined => "combined",
+            Preset::Duplicates => "duplicates",
         }
     }
 
@@ -116,6 +124,10 @@ impl Preset {
                 "grades, ranked: duplicate above same fix above cause/effect above unrelated"
             }
             Preset::Combined => "find the duplicate and keep the grades: mnrl and graded together",
+            Preset::Duplicates => {
+                "duplicates only: each duplicate pair ranked above the negatives (CoSENT); same-fix \
+                 and cause/effect pairs left out"
+            }
         }
     }
 
@@ -127,6 +139,7 @@ impl Preset {
             Preset::Mnrl => (Recipe::Mnrl, LossKind::Cosine),
             Preset::Graded => (Recipe::Graded, LossKind::Cosine),
             Preset::Combined => (Recipe::Combined, LossKind::Cosine),
+            Preset::Duplicates => (Recipe::Duplicates, LossKind::Cosine),
         }
     }
 
@@ -217,6 +230,7 @@ pub fn objectives(
             out.push(mnrl(pairs, scale, seed, has_kinds));
             out.push(graded(pairs, scale));
         }
+        Recipe::Duplicates => out.push(duplicates_only(pairs, scale, has_kinds)),
     }
     let (kept, small): (Vec<Objective>, Vec<Objective>) = out
         .into_iter()
@@ -280,6 +294,27 @@ fn graded(pairs: &[TrainPair], scale: f64) -> Objective {
     labelled(LossKind::Cosent.build(scale), pairs, "graded pairs", |p| {
         p.kind.map(grade).unwrap_or(p.label)
     })
+}
+
+/// CoSENT over the duplicate pairs (label 1; every positive when the pairs have no kinds) and the
+/// negatives (0). Same-fix and causal pairs are left out: "the same fix" and "a cause and its
+/// effect" are related, not the same problem, and the v3 labels pull them to 1 (issue 18), while
+/// labelling them 0 would teach that they are unrelated.
+fn duplicates_only(pairs: &[TrainPair], scale: f64, has_kinds: bool) -> Objective {
+    let kept: Vec<TrainPair> = pairs
+        .iter()
+        .filter(|p| match p.kind {
+            Some(k) => k == PairKind::Duplicate || !k.is_positive(),
+            None => !has_kinds,
+        })
+        .cloned()
+        .collect();
+    labelled(
+        LossKind::Cosent.build(scale),
+        &kept,
+        "duplicate and negative pairs",
+        |p| p.label,
+    )
 }
 
 /// MNRL over the duplicate pairs (every positive when the pairs have no kinds), as triplets
@@ -419,6 +454,28 @@ mod tests {
         let (c, _) = objectives(Recipe::Combined, LossKind::Cosine, 20.0, 1, &data(), "f").unwrap();
         assert_eq!(c.len(), 2, "mnrl triplets + graded pairs");
         assert_eq!(c[1].rows.len(), 7);
+    }
+
+    #[test]
+    fn duplicates_recipe_leaves_out_other_positives() {
+        let (o, notes) =
+            objectives(Recipe::Duplicates, LossKind::Cosine, 20.0, 1, &data(), "f").unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(o[0].loss.name(), "CoSENTLoss");
+        // Two duplicates, three negatives; the causal and the same-fix pair are not rows.
+        assert_eq!(o[0].labels, [1., 1., 0., 0., 0.]);
+        assert!(o[0]
+            .rows
+            .iter()
+            .all(|r| r[0] != "disk full" && r[0] != "outlook crash"));
+        // Without kinds every pair is a row, as labelled.
+        let plain: Vec<TrainPair> = data()
+            .into_iter()
+            .map(|p| TrainPair { kind: None, ..p })
+            .collect();
+        let (o, _) =
+            objectives(Recipe::Duplicates, LossKind::Cosine, 20.0, 1, &plain, "f").unwrap();
+        assert_eq!(o[0].labels, [1., 1., 1., 1., 0., 0., 0.]);
     }
 
     #[test]

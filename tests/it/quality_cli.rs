@@ -83,7 +83,16 @@ fn every_recipe_is_measured_on_the_held_out_side() {
             .collect();
         assert_eq!(
             methods,
-            ["base", "bm25", "v3", "cosent", "mnrl", "graded", "combined"]
+            [
+                "base",
+                "bm25",
+                "v3",
+                "cosent",
+                "mnrl",
+                "graded",
+                "combined",
+                "duplicates"
+            ]
         );
         for m in r["methods"].as_array().unwrap() {
             let (name, f) = (m[0].as_str().unwrap(), &m[1]);
@@ -150,7 +159,13 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         "{err}"
     );
     // Other settings cannot be resumed into the same report.
-    let o = quality(&dir, &model, "b", "3,4", &["--recipe", "v3", "--resume"]);
+    let o = quality(
+        &dir,
+        &model,
+        "b",
+        "3,4",
+        &["--recipe", "mnrl", "--patience", "1", "--resume"],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         !o.status.success() && err.contains("made with other settings"),
@@ -171,5 +186,65 @@ fn every_recipe_is_measured_on_the_held_out_side() {
     };
     for i in 0..2 {
         assert_eq!(pick(&again["report"]["rounds"][i]), pick(&rounds[i]));
+    }
+    // A kept round whose split is not today's (the pair generator changed since) runs again.
+    let path = dir.join("b.json");
+    let mut stale = again.clone();
+    stale["report"]["rounds"][0]["held_out_incidents"] = serde_json::json!(1);
+    std::fs::write(&path, stale.to_string()).unwrap();
+    let (mended, err) = run_seeds(&dir, &model, "b", "3,4", &["--recipe", "mnrl", "--resume"]);
+    assert!(
+        err.contains("seed 3: the earlier round held out another split")
+            && err.contains("seed 4: done in an earlier run, kept"),
+        "{err}"
+    );
+    for i in 0..2 {
+        assert_eq!(pick(&mended["report"]["rounds"][i]), pick(&rounds[i]));
+    }
+    // Another recipe is added to the kept rounds: only it runs, and it measures what it measured
+    // in the full run; the report keeps mnrl.
+    let (added, err) = run_seeds(
+        &dir,
+        &model,
+        "b",
+        "3,4",
+        &["--recipe", "cosent", "--resume"],
+    );
+    assert!(
+        err.contains("seed 3: kept from an earlier run, adding cosent")
+            && !err.contains("seed 3: mnrl:"),
+        "{err}"
+    );
+    assert_eq!(
+        added["report"]["config"]["presets"],
+        serde_json::json!(["mnrl", "cosent"])
+    );
+    // By name: the full run lists cosent before mnrl, the resumed report after it.
+    let strip = |r: &serde_json::Value,
+                 keep: &[&str]|
+     -> std::collections::BTreeMap<String, serde_json::Value> {
+        r["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| keep.contains(&m[0].as_str().unwrap()))
+            .map(|m| {
+                let mut f = m[1].clone();
+                f.as_object_mut().unwrap().remove("train_seconds");
+                (m[0].as_str().unwrap().to_string(), f)
+            })
+            .collect()
+    };
+    for i in 0..2 {
+        let r = &added["report"]["rounds"][i];
+        let names: Vec<&str> = r["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m[0].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["base", "bm25", "mnrl", "cosent"]);
+        let all = ["base", "bm25", "mnrl", "cosent"];
+        assert_eq!(strip(r, &all), strip(&rounds[i], &all));
     }
 }

@@ -66,11 +66,17 @@ pub struct QualityArgs {
     strict: bool,
 }
 
-/// The rounds of an earlier report at `out` that this run can keep: same incidents file, model
-/// and config (seeds aside). A report that does not match is an error, not silently overwritten.
-fn earlier_rounds(out: &Path, name: &str, model: &str, cfg: &QualityConfig) -> Result<Vec<Round>> {
+/// The rounds of an earlier report at `out` that this run can keep, and its recipes: same
+/// incidents file, model, training and pair settings (seeds and recipes aside). A report that
+/// does not match is an error, not silently overwritten.
+fn earlier_rounds(
+    out: &Path,
+    name: &str,
+    model: &str,
+    cfg: &QualityConfig,
+) -> Result<(Vec<Round>, Vec<Preset>)> {
     if !out.exists() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let v: serde_json::Value = serde_json::from_slice(&read_file(out)?)
         .with_context(|| format!("{}: not JSON (--resume reads it)", out.display()))?;
@@ -89,12 +95,12 @@ fn earlier_rounds(out: &Path, name: &str, model: &str, cfg: &QualityConfig) -> R
     }
     if !cfg.same_run(&report.config) {
         bail!(
-            "{}: made with other settings (recipes, training or pair config) — --resume keeps \
-             rounds of the same settings only; use another --out",
+            "{}: made with other settings (training or pair config) — --resume keeps rounds of \
+             the same settings only; use another --out",
             out.display()
         );
     }
-    Ok(report.rounds)
+    Ok((report.rounds, report.config.presets))
 }
 
 /// Run the benchmark; the table goes to stderr, the report to `--out`.
@@ -158,14 +164,22 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
     };
     drop(base);
     let host = Native(Instant::now());
+    let mut cfg = cfg;
     let done = if args.resume {
-        let rounds = earlier_rounds(&args.out, &name, &args.model, &cfg)?;
+        let (rounds, presets) = earlier_rounds(&args.out, &name, &args.model, &cfg)?;
         eprintln!(
             "{}: {} earlier round(s) kept (seeds {:?})",
             args.out.display(),
             rounds.len(),
             rounds.iter().map(|r| r.seed).collect::<Vec<_>>()
         );
+        // The report keeps every recipe it had; the ones asked for now are added.
+        let asked = std::mem::replace(&mut cfg.presets, presets);
+        for p in asked {
+            if !cfg.presets.contains(&p) {
+                cfg.presets.push(p);
+            }
+        }
         rounds
     } else {
         Vec::new()
