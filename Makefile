@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-quality bench-quality-gitbugs bench-quality-sample web-model check-python check-cuda gpu-bundle
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-scale bench-quality bench-quality-gitbugs bench-quality-sample web-model check-python check-cuda gpu-bundle
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,6 +71,10 @@ bench-web: setup models web-model ## in-browser (threaded and single-threaded wo
 bench-backlog: setup web ## 10,000 synthetic incidents analysed in the app (retrieval, groups, map): time, longest frozen frame, progress seen
 	mkdir -p test-output
 	node tests/e2e/backlog.mjs dist --n 10000
+
+bench-scale: setup web ## a generated 10,000-incident export through load, pairs, labelling queue, find similar and a reload: step times, worst main-thread stall, tab memory
+	cargo run --release -p xtask -- sample-data --count 10000 --seed 7 --out target/scale
+	node tests/e2e/scale.mjs dist target/scale/incidents.csv
 
 GITBUGS := $(DATASETS)/gitbugs
 QUALITY_FLAGS ?= --seeds 42,43,44 --epochs 3 --max-seq-length 128

@@ -93,6 +93,16 @@ pub enum Request {
     },
     /// Stop the running fine-tuning after the current step; the best checkpoint so far is kept.
     Cancel,
+    /// Stop the long request `id` (the labelling queue's [`Request::Neighbours`], a
+    /// [`Request::Backlog`]) at its next chunk; it is answered with an error saying "cancelled".
+    /// What it encoded so far stays cached.
+    Stop {
+        /// The request to stop.
+        id: u64,
+    },
+    /// Forget every cached embedding, in memory and in the browser's storage (the page's incident
+    /// file was removed or replaced).
+    ClearEmbeddings,
     /// Cross-validate and fit the relationship classifier on one model's embeddings.
     Classify {
         /// Matches the answer.
@@ -417,6 +427,8 @@ mod tests {
                 texts: vec!["vpn down".into()],
             },
             Request::Cancel,
+            Request::Stop { id: 4 },
+            Request::ClearEmbeddings,
             Request::Export { id: 3 },
         ];
         for r in reqs {

@@ -180,8 +180,13 @@ fn idb_factory() -> Result<web_sys::IdbFactory> {
 }
 
 async fn checkpoint_db() -> Result<web_sys::IdbDatabase> {
+    open_db(CHECKPOINT_DB, CHECKPOINT_STORE).await
+}
+
+/// Open (creating it the first time) the database `name` with its one object store `store`.
+async fn open_db(name: &str, store: &'static str) -> Result<web_sys::IdbDatabase> {
     let req = idb_factory()?
-        .open_with_u32(CHECKPOINT_DB, 1)
+        .open_with_u32(name, 1)
         .map_err(|e| js_err("opening IndexedDB", e))?;
     let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
         move |ev: web_sys::Event| {
@@ -191,7 +196,7 @@ async fn checkpoint_db() -> Result<web_sys::IdbDatabase> {
                 .and_then(|r| r.result().ok())
                 .and_then(|d| d.dyn_into::<web_sys::IdbDatabase>().ok());
             if let Some(db) = db {
-                let _ = db.create_object_store(CHECKPOINT_STORE);
+                let _ = db.create_object_store(store);
             }
         },
     );
@@ -333,4 +338,140 @@ pub async fn clear_checkpoint() -> Result<()> {
         s.clear().map(|_| ())
     })
     .await
+}
+
+/// The IndexedDB database of computed embeddings ([`cached_vectors`]), so that a reload or a
+/// second step does not encode the same tickets again.
+const EMBED_DB: &str = "ticketsim-embeddings";
+const EMBED_STORE: &str = "vectors";
+
+/// The most embeddings [`store_vectors`] keeps, all models together. Why 100,000: a desk's export
+/// of 10,000 tickets is 20,000 vectors with the base and the fine-tuned model, so five such
+/// exports fit; at 384 dimensions (all-MiniLM-L6-v2) that is 154 MB of disk, 307 MB at 768
+/// (all-mpnet-base-v2) — next to a model cache of 90–440 MB, within what browsers grant an origin
+/// without asking, and small enough that a reload reads a 10,000-ticket export's vectors in a
+/// second or two. Past it the store is emptied and refilled (no per-entry bookkeeping on every
+/// read): what is being worked on is encoded again once.
+pub const EMBED_CACHE_MAX: u32 = 100_000;
+
+/// Requests per transaction when reading: a bound on the futures held at once.
+const EMBED_READ_BATCH: usize = 2_000;
+
+/// The cached embeddings of `keys` in the store (`None` where there is none). A key names the
+/// model and the text (the caller hashes them); values are `Float32Array`s.
+pub async fn cached_vectors(keys: &[String]) -> Result<Vec<Option<Vec<f32>>>> {
+    let db = open_db(EMBED_DB, EMBED_STORE).await?;
+    let mut out = Vec::with_capacity(keys.len());
+    for batch in keys.chunks(EMBED_READ_BATCH) {
+        let tx = db
+            .transaction_with_str(EMBED_STORE)
+            .map_err(|e| js_err("IndexedDB transaction", e))?;
+        let store = tx
+            .object_store(EMBED_STORE)
+            .map_err(|e| js_err("IndexedDB transaction", e))?;
+        let reqs: Vec<web_sys::IdbRequest> = batch
+            .iter()
+            .map(|k| store.get(&JsValue::from_str(k)))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| js_err("reading cached embeddings", e))?;
+        // Every handler is set before the first await (a success may fire while another waits).
+        let pending: Vec<JsFuture> = reqs
+            .iter()
+            .map(|req| {
+                idb_done(|ok, err| {
+                    req.set_onsuccess(Some(ok));
+                    req.set_onerror(Some(err));
+                })
+            })
+            .collect();
+        for (req, done) in reqs.iter().zip(pending) {
+            done.await
+                .map_err(|e| js_err("reading cached embeddings", e))?;
+            let v = req
+                .result()
+                .map_err(|e| js_err("reading cached embeddings", e))?;
+            out.push(
+                v.dyn_into::<js_sys::Float32Array>()
+                    .ok()
+                    .map(|a| a.to_vec()),
+            );
+        }
+    }
+    db.close();
+    Ok(out)
+}
+
+/// Keep `entries` (key, embedding) in the store, in one transaction; a store that would pass
+/// [`EMBED_CACHE_MAX`] is emptied first.
+pub async fn store_vectors(entries: &[(String, Vec<f32>)]) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let db = open_db(EMBED_DB, EMBED_STORE).await?;
+    // Counted in a transaction of its own: the write below issues every request before its first
+    // await, so it never relies on a transaction staying active across one.
+    let n = {
+        let tx = db
+            .transaction_with_str(EMBED_STORE)
+            .map_err(|e| js_err("IndexedDB transaction", e))?;
+        let count = tx
+            .object_store(EMBED_STORE)
+            .and_then(|s| s.count())
+            .map_err(|e| js_err("counting cached embeddings", e))?;
+        idb_done(|ok, err| {
+            count.set_onsuccess(Some(ok));
+            count.set_onerror(Some(err));
+        })
+        .await
+        .map_err(|e| js_err("counting cached embeddings", e))?;
+        count.result().ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+    };
+    let tx = db
+        .transaction_with_str_and_mode(EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let store = tx
+        .object_store(EMBED_STORE)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    if n + entries.len() as f64 > f64::from(EMBED_CACHE_MAX) {
+        store
+            .clear()
+            .map_err(|e| js_err("emptying cached embeddings", e))?;
+    }
+    for (k, v) in entries {
+        store
+            .put_with_key(
+                &js_sys::Float32Array::from(v.as_slice()),
+                &JsValue::from_str(k),
+            )
+            .map_err(|e| js_err("caching embeddings", e))?;
+    }
+    let done = idb_done(|ok, err| {
+        tx.set_oncomplete(Some(ok));
+        tx.set_onerror(Some(err));
+        tx.set_onabort(Some(err));
+    })
+    .await;
+    db.close();
+    done.map(|_| ())
+        .map_err(|e| js_err("caching embeddings", e))
+}
+
+/// Forget every cached embedding (the page does when its incident file goes).
+pub async fn clear_vectors() -> Result<()> {
+    let db = open_db(EMBED_DB, EMBED_STORE).await?;
+    let tx = db
+        .transaction_with_str_and_mode(EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    tx.object_store(EMBED_STORE)
+        .and_then(|s| s.clear())
+        .map_err(|e| js_err("emptying cached embeddings", e))?;
+    let done = idb_done(|ok, err| {
+        tx.set_oncomplete(Some(ok));
+        tx.set_onerror(Some(err));
+        tx.set_onabort(Some(err));
+    })
+    .await;
+    db.close();
+    done.map(|_| ())
+        .map_err(|e| js_err("emptying cached embeddings", e))
 }

@@ -52,6 +52,8 @@ struct State {
     /// Embeddings already computed, per model: the demo and the labelling queue ask for the same
     /// texts again and again. Cleared whenever the slot's model changes.
     cache: std::collections::HashMap<(Slot, String), Vec<f32>>,
+    /// Long requests the page asked to stop ([`Request::Stop`]); each checks between chunks.
+    stop: std::collections::HashSet<u64>,
     /// The thread pool's Web Workers (threaded build).
     #[cfg(target_feature = "atomics")]
     pool: Vec<web_sys::Worker>,
@@ -164,50 +166,66 @@ fn handle(req: Request) {
             }),
             Err(e) => fail(Some(id), e),
         },
+        // The requests over all tickets run as tasks that yield between chunks: the worker
+        // keeps answering (a Stop, the demo) while one encodes 10,000 tickets.
         Request::FindSimilar {
             id,
             slot,
             query,
             candidates,
             k,
-        } => {
+        } => spawn_local(async move {
             let t0 = now_ms();
-            match find_similar(slot, &query, &candidates, k) {
-                Ok(hits) => post(&Response::Similar {
+            let r = find_similar(id, slot, &query, &candidates, k).await;
+            finish(
+                id,
+                r.map(|hits| Response::Similar {
                     id,
                     hits,
                     ms: now_ms() - t0,
                 }),
-                Err(e) => fail(Some(id), e),
-            }
-        }
-        Request::Neighbours { id, slot, texts, k } => {
+            );
+        }),
+        Request::Neighbours { id, slot, texts, k } => spawn_local(async move {
             let t0 = now_ms();
-            match neighbours(id, slot, &texts, k) {
-                Ok((rows, encoded)) => post(&Response::Neighbours {
+            let r = neighbours(id, slot, &texts, k).await;
+            finish(
+                id,
+                r.map(|(rows, encoded)| Response::Neighbours {
                     id,
                     rows,
                     encoded,
                     ms: now_ms() - t0,
                 }),
-                Err(e) => fail(Some(id), e),
-            }
-        }
+            );
+        }),
         Request::Backlog {
             id,
             incidents,
             trained,
             threshold,
-        } => {
+        } => spawn_local(async move {
             let t0 = now_ms();
-            match backlog(id, &incidents, &trained, threshold) {
-                Ok(a) => post(&Response::Backlog {
+            let r = backlog(id, &incidents, &trained, threshold).await;
+            finish(
+                id,
+                r.map(|a| Response::Backlog {
                     id,
                     analysis: Box::new(a),
                     ms: now_ms() - t0,
                 }),
-                Err(e) => fail(Some(id), e),
-            }
+            );
+        }),
+        Request::Stop { id } => STATE.with(|s| {
+            s.borrow_mut().stop.insert(id);
+        }),
+        Request::ClearEmbeddings => {
+            STATE.with(|s| s.borrow_mut().cache.clear());
+            spawn_local(async {
+                if let Err(e) = crate::web::clear_vectors().await {
+                    fail(None, e);
+                }
+            });
         }
         Request::Export { id } => match export() {
             Ok((zip, files)) => post(&Response::Exported { id, zip, files }),
@@ -385,15 +403,7 @@ fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
 /// [`embed`], also saying how many texts went through the model (the rest were cached or repeats).
 fn embed_counted(slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
     let m = model(slot)?;
-    let missing: Vec<String> = STATE.with(|s| {
-        let s = s.borrow();
-        let mut seen = std::collections::HashSet::new();
-        texts
-            .iter()
-            .filter(|t| !s.cache.contains_key(&(slot, (*t).clone())) && seen.insert(*t))
-            .cloned()
-            .collect()
-    });
+    let missing = not_in_memory(slot, texts);
     let encoded = missing.len();
     if !missing.is_empty() {
         let vectors = m.encoder.encode(&missing, 32)?;
@@ -436,29 +446,116 @@ fn progress(id: u64, what: impl Into<String>, done: usize, total: usize) {
     });
 }
 
-/// [`embed_counted`] in chunks, with a progress message for request `id` after each: 10,000
-/// tickets take minutes to encode.
-fn embed_reporting(id: u64, slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
+/// Answer long request `id` and forget that it may have been asked to stop.
+fn finish(id: u64, r: Result<Response>) {
+    STATE.with(|s| s.borrow_mut().stop.remove(&id));
+    match r {
+        Ok(r) => post(&r),
+        Err(e) => fail(Some(id), e),
+    }
+}
+
+/// An error when the page asked request `id` to stop ([`Request::Stop`]).
+fn stopped(id: u64) -> Result<()> {
+    if STATE.with(|s| s.borrow().stop.contains(&id)) {
+        Err(Error::Invalid("cancelled".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Where `text`'s embedding by model `m` is kept in the browser's storage: the model's weights
+/// and truncation length (either changes every vector), and the text, hashed.
+fn vector_key(m: &Loaded, max_seq_length: usize, text: &str) -> String {
+    format!(
+        "{}:{max_seq_length}:{}",
+        m.sha256,
+        sha256_hex(text.as_bytes())
+    )
+}
+
+/// The texts of `texts` whose embedding by `slot` is not in memory, each once.
+fn not_in_memory(slot: Slot, texts: &[String]) -> Vec<String> {
+    STATE.with(|s| {
+        let s = s.borrow();
+        let mut seen = std::collections::HashSet::new();
+        texts
+            .iter()
+            .filter(|t| !s.cache.contains_key(&(slot, (*t).clone())) && seen.insert(*t))
+            .cloned()
+            .collect()
+    })
+}
+
+/// [`embed_counted`] in chunks, through the browser's embedding cache (IndexedDB,
+/// [`crate::web::cached_vectors`]): what memory lacks is read from it first, and what the model
+/// encodes is written to it, so a reload does not encode the same tickets again. After each chunk,
+/// a progress message for request `id`, a check that the page has not stopped it and a yield to
+/// the event loop: 10,000 tickets take minutes to encode. Returns the vectors and how many texts
+/// the model encoded.
+async fn embed_reporting(id: u64, slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
+    let m = model(slot)?;
+    let max_len = m.encoder.info().max_seq_length;
+    let absent = not_in_memory(slot, texts);
+    if !absent.is_empty() {
+        progress(id, "reading cached embeddings", 0, absent.len());
+        let keys: Vec<String> = absent.iter().map(|t| vector_key(&m, max_len, t)).collect();
+        // The cache only saves time: when the browser's storage fails, encode.
+        match crate::web::cached_vectors(&keys).await {
+            Ok(found) => STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                for (t, v) in absent.into_iter().zip(found) {
+                    if let Some(v) = v {
+                        s.cache.insert((slot, t), v);
+                    }
+                }
+            }),
+            Err(e) => web_sys::console::warn_1(&format!("embedding cache: {e}").into()),
+        }
+    }
     let mut out = Vec::with_capacity(texts.len());
     let mut encoded = 0;
     let what = format!("encoding with the {} model", slot.name());
     for chunk in texts.chunks(256) {
+        stopped(id)?;
+        // A model loaded or trained meanwhile would mix two models' vectors in one answer.
+        if !model(slot).is_ok_and(|now| Rc::ptr_eq(&now, &m)) {
+            return Err(Error::Invalid(format!(
+                "the {} model changed while encoding: ask again",
+                slot.name()
+            )));
+        }
+        let new = not_in_memory(slot, chunk);
         let (v, n) = embed_counted(slot, chunk)?;
         out.extend(v);
         encoded += n;
+        let entries: Vec<(String, Vec<f32>)> = STATE.with(|s| {
+            let s = s.borrow();
+            new.iter()
+                .filter_map(|t| {
+                    let v = s.cache.get(&(slot, t.clone()))?;
+                    Some((vector_key(&m, max_len, t), v.clone()))
+                })
+                .collect()
+        });
+        if let Err(e) = crate::web::store_vectors(&entries).await {
+            web_sys::console::warn_1(&format!("embedding cache: {e}").into());
+        }
         progress(id, what.as_str(), out.len(), texts.len());
+        yield_now().await;
     }
     Ok((out, encoded))
 }
 
 /// [`Request::Neighbours`]: embed (through the cache), then the shared blocked search.
-fn neighbours(
+async fn neighbours(
     id: u64,
     slot: Slot,
     texts: &[String],
     k: usize,
 ) -> Result<(crate::protocol::NeighbourRows, usize)> {
-    let (vectors, encoded) = embed_reporting(id, slot, texts)?;
+    let (vectors, encoded) = embed_reporting(id, slot, texts).await?;
+    stopped(id)?;
     let found = crate::eval::neighbours::within(
         &vectors,
         crate::eval::neighbours::Search::top(k),
@@ -474,7 +571,7 @@ fn neighbours(
 
 /// [`Request::Backlog`]: embed the incidents with each loaded model (through the cache), then the
 /// library's analysis.
-fn backlog(
+async fn backlog(
     id: u64,
     incidents: &[crate::data::incidents::Incident],
     trained: &[String],
@@ -482,11 +579,12 @@ fn backlog(
 ) -> Result<crate::eval::backlog::BacklogAnalysis> {
     let set = crate::eval::retrieval::retrieval_set(incidents, &[])?;
     let mut names = vec![Slot::Base.name()];
-    let mut embeddings = vec![embed_reporting(id, Slot::Base, &set.texts)?.0];
+    let mut embeddings = vec![embed_reporting(id, Slot::Base, &set.texts).await?.0];
     if model(Slot::Tuned).is_ok() {
         names.push(Slot::Tuned.name());
-        embeddings.push(embed_reporting(id, Slot::Tuned, &set.texts)?.0);
+        embeddings.push(embed_reporting(id, Slot::Tuned, &set.texts).await?.0);
     }
+    stopped(id)?;
     let models: Vec<(&str, &[Vec<f32>])> = names
         .iter()
         .copied()
@@ -503,7 +601,8 @@ fn backlog(
     )
 }
 
-fn find_similar(
+async fn find_similar(
+    id: u64,
     slot: Slot,
     query: &str,
     candidates: &[String],
@@ -513,7 +612,7 @@ fn find_similar(
         return Err(Error::Invalid("type a ticket to search for".into()));
     }
     let q = embed(slot, &[query.to_string()])?;
-    let vs = embed(slot, candidates)?;
+    let vs = embed_reporting(id, slot, candidates).await?.0;
     let scored = crate::eval::neighbours::across(
         &q,
         &vs,

@@ -108,6 +108,9 @@ pub fn BacklogSection() -> impl IntoView {
                     analysis.set(Some(Arc::from(a)));
                 }
                 Ok(_) => {}
+                Err(e) if e == "cancelled" => {
+                    status.set("Stopped. The tickets encoded so far are kept.".into())
+                }
                 Err(e) => status.set(e),
             }
             busy.set(false);
@@ -151,9 +154,8 @@ pub fn BacklogSection() -> impl IntoView {
         </Show>
         <p data-testid="backlog-status" class="status">{move || status.get()}</p>
         <Show when=move || busy.get()>
-            <p data-testid="backlog-progress" class="status">{move || ctx.progress.get().map(|(_, what, done, total)| {
-                format!("{what}: {done} of {total}")
-            })}</p>
+            <p data-testid="backlog-progress" class="status">{move || ctx.progress_line()}</p>
+            <button data-testid="backlog-stop" on:click=move |_| ctx.stop_progress()>"Stop"</button>
         </Show>
         {move || analysis.get().map(|a| view! { <BacklogView a=a /> })}
     }

@@ -17,6 +17,7 @@ use crate::data::generate::{
     generate_pairs, relationship_pairs_json, training_pairs_json, PairGenConfig,
 };
 use crate::data::relationships::Relation;
+use crate::protocol::Request;
 
 /// The sample files under [`super::SAMPLE_DATA_URL`].
 pub const SAMPLE_FILES: [&str; 5] = [
@@ -36,6 +37,12 @@ pub fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result
         sha256: crate::provenance::sha256_hex(&bytes),
         bytes: bytes.len(),
     };
+    let replaced = ctx
+        .files
+        .with_untracked(|fs| fs.iter().any(|f| f.name == name && f.sha256 != file.sha256));
+    if replaced {
+        forget_embeddings(ctx);
+    }
     ctx.files.update(|fs| {
         fs.retain(|f| f.name != name);
         fs.push(file);
@@ -70,8 +77,18 @@ pub async fn restore(ctx: Ctx) {
     }
 }
 
+/// The embeddings the worker keeps (in memory and in IndexedDB) go with the file whose tickets
+/// they are: nothing of a removed export stays in the browser. Other files' tickets are encoded
+/// again when next asked for.
+fn forget_embeddings(ctx: Ctx) {
+    if let Some(w) = ctx.client() {
+        w.send(&Request::ClearEmbeddings);
+    }
+}
+
 fn remove_file(ctx: Ctx, name: String) {
     ctx.files.update(|fs| fs.retain(|f| f.name != name));
+    forget_embeddings(ctx);
     spawn_local(async move {
         let _ = glue::idb_delete(Store::Files, &name).await;
     });

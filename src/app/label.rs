@@ -61,21 +61,27 @@ async fn save(ctx: Ctx, label: Label) -> Result<(), String> {
     Ok(())
 }
 
-/// Build the queue with the current model (the fine-tuned one when there is one).
-async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String> {
+/// Build the queue with the current model (the fine-tuned one when there is one). Also says, for
+/// an incident file, how many of its tickets the model encoded (the rest came from the cache).
+async fn build_queue(
+    ctx: Ctx,
+    threshold: f32,
+) -> Result<(Vec<Candidate>, Option<(usize, usize)>), String> {
     let w = ctx.client().ok_or("the worker is not running")?;
     let slot = ctx.current_slot();
     let labelled: std::collections::HashSet<(String, String)> = ctx
         .labels
         .with_untracked(|ls| ls.iter().map(|l| (l.a.clone(), l.b.clone())).collect());
     let mut cands: Vec<Candidate> = Vec::new();
+    let mut encoded = None;
     let mut texts = ctx.incident_texts();
     if !texts.is_empty() {
         texts.sort();
         texts.dedup();
         // In the worker: encoding thousands of tickets and searching every pair of them would
         // freeze this page for seconds (issue 19); the worker answers only the k best of each.
-        let (rows, _) = w.neighbours(slot, texts.clone(), NEIGHBOURS).await?;
+        let (rows, n) = w.neighbours(slot, texts.clone(), NEIGHBOURS).await?;
+        encoded = Some((n, texts.len()));
         let mut seen = std::collections::HashSet::new();
         for (i, near) in rows.into_iter().enumerate() {
             for (j, score) in near {
@@ -99,7 +105,7 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
         pairs.sort();
         pairs.dedup();
         if pairs.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let texts: Vec<String> = pairs
             .iter()
@@ -120,7 +126,7 @@ async fn build_queue(ctx: Ctx, threshold: f32) -> Result<Vec<Candidate>, String>
             .then_with(|| x.a.cmp(&y.a))
             .then_with(|| x.b.cmp(&y.b))
     });
-    Ok(cands)
+    Ok((cands, encoded))
 }
 
 /// The labelling panel.
@@ -139,15 +145,28 @@ pub fn LabelPanel() -> impl IntoView {
         status.set("Embedding the tickets and ranking the pairs…".into());
         spawn_local(async move {
             match build_queue(ctx, threshold.get_untracked()).await {
-                Ok(q) => {
+                Ok((q, encoded)) => {
+                    let cache = encoded
+                        .map(|(n, total)| {
+                            format!(
+                                " {n} of {total} tickets encoded, {} read from this browser's cache.",
+                                total - n
+                            )
+                        })
+                        .unwrap_or_default();
                     status.set(if q.is_empty() {
                         "Nothing to label: load incidents or pairs first.".into()
                     } else {
-                        format!("{} pairs to label, most uncertain first.", q.len())
+                        format!("{} pairs to label, most uncertain first.{cache}", q.len())
                     });
                     queue.set(q);
                     pos.set(0);
                 }
+                Err(e) if e == "cancelled" => status.set(
+                    "Stopped: no queue. The tickets encoded so far are kept, so building again \
+                     starts where this stopped."
+                        .into(),
+                ),
                 Err(e) => status.set(format!("Could not build the queue: {e}")),
             }
             building.set(false);
@@ -303,13 +322,16 @@ pub fn LabelPanel() -> impl IntoView {
         >
             "Build the queue"
         </button>
-        // While the worker encodes and searches, its progress (n of N); the outcome after.
+        <Show when=move || building.get()>
+            <button data-testid="label-stop" on:click=move |_| ctx.stop_progress()>"Stop"</button>
+        </Show>
+        // While the worker encodes and searches, its progress (n of N, ETA); the outcome after.
         <p data-testid="label-status" class="status">{move || {
             let progress = building
                 .get()
-                .then(|| ctx.progress.get())
+                .then(|| ctx.progress_line())
                 .flatten()
-                .map(|(_, what, done, total)| format!(" {what}: {done} of {total}."));
+                .map(|p| format!(" {p}."));
             format!("{}{}", status.get(), progress.unwrap_or_default())
         }}</p>
         {current}

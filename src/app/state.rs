@@ -232,6 +232,9 @@ pub struct Ctx {
     pub embed_rate: RwSignal<Option<(f64, usize)>>,
     /// The last progress message of a long request: (request id, what, done, total).
     pub progress: RwSignal<Option<(u64, String, usize, usize)>>,
+    /// When the current stage of [`Ctx::progress`] began: (request id, what, ms, done then) —
+    /// what its ETA is measured from.
+    pub progress_since: StoredValue<Option<(u64, String, f64, usize)>>,
     /// Errors from the worker that belong to no request.
     pub worker_error: RwSignal<Option<String>>,
     /// The panel shown.
@@ -329,6 +332,7 @@ impl Ctx {
             classifier: RwSignal::new(None),
             embed_rate: RwSignal::new(None),
             progress: RwSignal::new(None),
+            progress_since: StoredValue::new(None),
             worker_error: RwSignal::new(None),
             panel: RwSignal::new(Panel::Model),
             compute: RwSignal::new(ComputeState {
@@ -434,7 +438,20 @@ impl Ctx {
                 what,
                 done,
                 total,
-            } => self.progress.set(Some((id, what, done, total))),
+            } => {
+                let same = self
+                    .progress_since
+                    .with_value(|s| s.as_ref().is_some_and(|(i, w, ..)| *i == id && *w == what));
+                if !same {
+                    self.progress_since.set_value(Some((
+                        id,
+                        what.clone(),
+                        crate::web::now_ms(),
+                        done,
+                    )));
+                }
+                self.progress.set(Some((id, what, done, total)));
+            }
             Response::Ready => {
                 let threads = self.compute.with_untracked(|c| c.wanted);
                 if let Some(w) = self.client() {
@@ -653,6 +670,37 @@ impl ComputeState {
     /// "2 cores" / "1 core": what the panels say the work runs on.
     pub fn cores(&self) -> String {
         plural(self.threads.max(1), "core")
+    }
+}
+
+impl Ctx {
+    /// The progress of the running long request, as the Label and Backlog steps show it:
+    /// "encoding with the base model: 2304 of 10000, about 3 min 10 s left" (the ETA from the
+    /// stage's own rate, once it has run 2 s). Reactive in [`Ctx::progress`].
+    pub fn progress_line(self) -> Option<String> {
+        let (id, what, done, total) = self.progress.get()?;
+        let eta = self
+            .progress_since
+            .with_value(|s| s.clone())
+            .filter(|(i, w, ..)| *i == id && *w == what)
+            .and_then(|(_, _, t0, done0)| {
+                let ms = crate::web::now_ms() - t0;
+                let rate = (done.saturating_sub(done0)) as f64 / ms;
+                (ms >= 2000.0 && rate > 0.0 && done < total)
+                    .then(|| duration((total - done) as f64 / rate))
+            });
+        Some(match eta {
+            Some(left) => format!("{what}: {done} of {total}, about {left} left"),
+            None => format!("{what}: {done} of {total}"),
+        })
+    }
+
+    /// Ask the worker to stop the request whose progress is shown (its answer is then an error
+    /// saying "cancelled"; what it encoded stays cached).
+    pub fn stop_progress(self) {
+        if let (Some((id, ..)), Some(w)) = (self.progress.get_untracked(), self.client()) {
+            w.send(&Request::Stop { id });
+        }
     }
 }
 

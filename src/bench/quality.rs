@@ -415,11 +415,19 @@ pub fn run_quality(
             methods,
             notes,
         });
+        // The kept rounds of seeds not reached yet go along: a run stopped here must not lose
+        // them from the file it rewrites.
+        let mut so_far = rounds.clone();
+        so_far.extend(
+            done.iter()
+                .filter(|d| !rounds.iter().any(|r| r.seed == d.seed))
+                .cloned(),
+        );
         partial(&QualityReport {
             incidents: incidents.len(),
             config: cfg.clone(),
-            summary: summarise(&rounds),
-            rounds: rounds.clone(),
+            summary: summarise(&so_far),
+            rounds: so_far,
         });
     }
     let summary = summarise(&rounds);

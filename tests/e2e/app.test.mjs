@@ -133,6 +133,11 @@ async function main() {
   check((await text("model-name")).includes("MiniLM"), "the model loads again after the reload");
   await tab("label");
   await waitText("label-count", /^3$/, 30000);
+  // The queue again: its tickets' embeddings come from IndexedDB, not from the model.
+  await page.click('[data-testid="build-queue"]');
+  await waitText("label-status", /tickets encoded/, 120000);
+  const rebuilt = await text("label-status");
+  check(/\b0 of [1-9]\d* tickets encoded/.test(rebuilt), `after a reload the queue encodes nothing again (${rebuilt})`);
   check((await page.locator('[data-testid="label-row"]').count()) === 3, "three labels survive a reload");
   await tab("data");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="data-file"]').length === 5, null, {

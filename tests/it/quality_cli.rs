@@ -247,4 +247,18 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         let all = ["base", "bm25", "mnrl", "cosent"];
         assert_eq!(strip(r, &all), strip(&rounds[i], &all));
     }
+    // Resuming with fewer seeds keeps the others' rounds (nothing measured is dropped).
+    let (fewer, err) = run_seeds(&dir, &model, "b", "4", &["--recipe", "mnrl", "--resume"]);
+    assert!(!err.contains("steps"), "nothing trains: {err}");
+    let seeds: Vec<u64> = fewer["report"]["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, [4, 3]);
+    assert_eq!(
+        fewer["report"]["config"]["seeds"],
+        serde_json::json!([4, 3])
+    );
 }

@@ -234,7 +234,7 @@ fn recipes_train_and_v3_is_the_seeds_recipe() {
         (&serde_json::json!("labels"), &serde_json::json!("cosine"))
     );
     let mut runs = vec![untimed(&v3)];
-    for recipe in ["cosent", "mnrl", "graded", "combined"] {
+    for recipe in ["cosent", "mnrl", "graded", "combined", "duplicates"] {
         let (r, out) = tiny_run_with(&dir, &model, &data, recipe, &["--recipe", recipe]);
         assert_eq!(r["recipe"], recipe);
         assert!(r["steps"].as_u64().unwrap() > 0, "{recipe}: {r}");

@@ -173,11 +173,16 @@ pub fn run(args: QualityArgs, device: DeviceChoice) -> Result<()> {
             rounds.len(),
             rounds.iter().map(|r| r.seed).collect::<Vec<_>>()
         );
-        // The report keeps every recipe it had; the ones asked for now are added.
+        // The report keeps every recipe and every seed it had; the ones asked for now are added.
         let asked = std::mem::replace(&mut cfg.presets, presets);
         for p in asked {
             if !cfg.presets.contains(&p) {
                 cfg.presets.push(p);
+            }
+        }
+        for r in &rounds {
+            if !cfg.seeds.contains(&r.seed) {
+                cfg.seeds.push(r.seed);
             }
         }
         rounds
