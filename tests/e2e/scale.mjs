@@ -111,7 +111,7 @@ async function main() {
       await page.waitForSelector('[data-testid="data-file"]', { timeout: 300000 });
     });
     const counts = await text("data-file-counts");
-    n = parseInt((counts.match(/(\d+) incidents/) || [])[1] || "0", 10);
+    n = parseInt((counts.match(/kept (\d+) of/) || [])[1] || "0", 10);
     check(n > 0, `the incidents are loaded (${counts})`);
     await timed("generate_pairs", async () => {
       await page.click('[data-testid="generate-pairs"]');
