@@ -222,13 +222,59 @@ async fn checkpoint_tx(
     f: impl FnOnce(&web_sys::IdbObjectStore) -> std::result::Result<(), JsValue>,
 ) -> Result<()> {
     let db = checkpoint_db().await?;
-    let tx = db
-        .transaction_with_str_and_mode(CHECKPOINT_STORE, mode)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
-    let store = tx
-        .object_store(CHECKPOINT_STORE)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let (tx, store) = store_tx(&db, CHECKPOINT_STORE, mode)?;
     f(&store).map_err(|e| js_err("IndexedDB", e))?;
+    commit(db, &tx, "writing the checkpoint to IndexedDB").await
+}
+
+/// The values of `keys` in `store` (undefined where there is none), read in the store's
+/// transaction. Every request's handler is set before the first await: a request's success event
+/// may fire while another one is awaited.
+async fn get_all(
+    store: &web_sys::IdbObjectStore,
+    keys: &[JsValue],
+    what: &str,
+) -> Result<Vec<JsValue>> {
+    let reqs: Vec<web_sys::IdbRequest> = keys
+        .iter()
+        .map(|k| store.get(k))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| js_err(what, e))?;
+    let pending: Vec<JsFuture> = reqs
+        .iter()
+        .map(|req| {
+            idb_done(|ok, err| {
+                req.set_onsuccess(Some(ok));
+                req.set_onerror(Some(err));
+            })
+        })
+        .collect();
+    let mut values = Vec::with_capacity(reqs.len());
+    for (req, done) in reqs.iter().zip(pending) {
+        done.await.map_err(|e| js_err(what, e))?;
+        values.push(req.result().map_err(|e| js_err(what, e))?);
+    }
+    Ok(values)
+}
+
+/// A transaction on `store` of `db`, and the store in it.
+fn store_tx(
+    db: &web_sys::IdbDatabase,
+    store: &str,
+    mode: web_sys::IdbTransactionMode,
+) -> Result<(web_sys::IdbTransaction, web_sys::IdbObjectStore)> {
+    let tx = db
+        .transaction_with_str_and_mode(store, mode)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let s = tx
+        .object_store(store)
+        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    Ok((tx, s))
+}
+
+/// Wait until `tx` is durable, then close `db`. An error names `what` and the transaction's own
+/// reason (quota exceeded, …).
+async fn commit(db: web_sys::IdbDatabase, tx: &web_sys::IdbTransaction, what: &str) -> Result<()> {
     let done = idb_done(|ok, err| {
         tx.set_oncomplete(Some(ok));
         tx.set_onerror(Some(err));
@@ -241,7 +287,7 @@ async fn checkpoint_tx(
             .error()
             .map(|d| d.message())
             .unwrap_or_else(|| format!("{e:?}"));
-        Error::Invalid(format!("writing the checkpoint to IndexedDB: {why}"))
+        Error::Invalid(format!("{what}: {why}"))
     })
 }
 
@@ -287,38 +333,9 @@ pub struct SavedCheckpoint {
 /// The checkpoint [`save_checkpoint`] kept, if there is one.
 pub async fn load_checkpoint() -> Result<Option<SavedCheckpoint>> {
     let db = checkpoint_db().await?;
-    let tx = db
-        .transaction_with_str(CHECKPOINT_STORE)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
-    let store = tx
-        .object_store(CHECKPOINT_STORE)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
-    let get = |key: &str| -> Result<web_sys::IdbRequest> {
-        store
-            .get(&key.into())
-            .map_err(|e| js_err("reading the checkpoint", e))
-    };
-    let reqs = [get("weights")?, get("metadata")?, get("ended")?];
-    // Every handler is set before the first await: a request's success event may fire while
-    // another one is awaited.
-    let pending: Vec<JsFuture> = reqs
-        .iter()
-        .map(|req| {
-            idb_done(|ok, err| {
-                req.set_onsuccess(Some(ok));
-                req.set_onerror(Some(err));
-            })
-        })
-        .collect();
-    let mut values = Vec::with_capacity(reqs.len());
-    for (req, done) in reqs.iter().zip(pending) {
-        done.await
-            .map_err(|e| js_err("reading the checkpoint", e))?;
-        values.push(
-            req.result()
-                .map_err(|e| js_err("reading the checkpoint", e))?,
-        );
-    }
+    let (_tx, store) = store_tx(&db, CHECKPOINT_STORE, web_sys::IdbTransactionMode::Readonly)?;
+    let keys = ["weights", "metadata", "ended"].map(JsValue::from_str);
+    let mut values = get_all(&store, &keys, "reading the checkpoint").await?;
     db.close();
     let ended = values[2].as_bool().unwrap_or(false);
     let meta = values[1].as_string();
@@ -363,33 +380,9 @@ pub async fn cached_vectors(keys: &[String]) -> Result<Vec<Option<Vec<f32>>>> {
     let db = open_db(EMBED_DB, EMBED_STORE).await?;
     let mut out = Vec::with_capacity(keys.len());
     for batch in keys.chunks(EMBED_READ_BATCH) {
-        let tx = db
-            .transaction_with_str(EMBED_STORE)
-            .map_err(|e| js_err("IndexedDB transaction", e))?;
-        let store = tx
-            .object_store(EMBED_STORE)
-            .map_err(|e| js_err("IndexedDB transaction", e))?;
-        let reqs: Vec<web_sys::IdbRequest> = batch
-            .iter()
-            .map(|k| store.get(&JsValue::from_str(k)))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| js_err("reading cached embeddings", e))?;
-        // Every handler is set before the first await (a success may fire while another waits).
-        let pending: Vec<JsFuture> = reqs
-            .iter()
-            .map(|req| {
-                idb_done(|ok, err| {
-                    req.set_onsuccess(Some(ok));
-                    req.set_onerror(Some(err));
-                })
-            })
-            .collect();
-        for (req, done) in reqs.iter().zip(pending) {
-            done.await
-                .map_err(|e| js_err("reading cached embeddings", e))?;
-            let v = req
-                .result()
-                .map_err(|e| js_err("reading cached embeddings", e))?;
+        let (_tx, store) = store_tx(&db, EMBED_STORE, web_sys::IdbTransactionMode::Readonly)?;
+        let keys: Vec<JsValue> = batch.iter().map(|k| JsValue::from_str(k)).collect();
+        for v in get_all(&store, &keys, "reading cached embeddings").await? {
             out.push(
                 v.dyn_into::<js_sys::Float32Array>()
                     .ok()
@@ -426,12 +419,7 @@ pub async fn store_vectors(entries: &[(String, Vec<f32>)]) -> Result<()> {
         .map_err(|e| js_err("counting cached embeddings", e))?;
         count.result().ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
     };
-    let tx = db
-        .transaction_with_str_and_mode(EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
-    let store = tx
-        .object_store(EMBED_STORE)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
+    let (tx, store) = store_tx(&db, EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)?;
     if n + entries.len() as f64 > f64::from(EMBED_CACHE_MAX) {
         store
             .clear()
@@ -445,33 +433,15 @@ pub async fn store_vectors(entries: &[(String, Vec<f32>)]) -> Result<()> {
             )
             .map_err(|e| js_err("caching embeddings", e))?;
     }
-    let done = idb_done(|ok, err| {
-        tx.set_oncomplete(Some(ok));
-        tx.set_onerror(Some(err));
-        tx.set_onabort(Some(err));
-    })
-    .await;
-    db.close();
-    done.map(|_| ())
-        .map_err(|e| js_err("caching embeddings", e))
+    commit(db, &tx, "caching embeddings").await
 }
 
 /// Forget every cached embedding (the page does when its incident file goes).
 pub async fn clear_vectors() -> Result<()> {
     let db = open_db(EMBED_DB, EMBED_STORE).await?;
-    let tx = db
-        .transaction_with_str_and_mode(EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)
-        .map_err(|e| js_err("IndexedDB transaction", e))?;
-    tx.object_store(EMBED_STORE)
-        .and_then(|s| s.clear())
+    let (tx, store) = store_tx(&db, EMBED_STORE, web_sys::IdbTransactionMode::Readwrite)?;
+    store
+        .clear()
         .map_err(|e| js_err("emptying cached embeddings", e))?;
-    let done = idb_done(|ok, err| {
-        tx.set_oncomplete(Some(ok));
-        tx.set_onerror(Some(err));
-        tx.set_onabort(Some(err));
-    })
-    .await;
-    db.close();
-    done.map(|_| ())
-        .map_err(|e| js_err("emptying cached embeddings", e))
+    commit(db, &tx, "emptying cached embeddings").await
 }
