@@ -133,9 +133,9 @@ mod tests {
     #[test]
     fn the_sample_files_are_recognised() {
         for (file, kind, n) in [
-            ("training_pairs.json", DataKind::TrainingPairs, 2712),
-            ("eval_pairs.json", DataKind::TrainingPairs, 328),
-            ("relationship_pairs.json", DataKind::RelationshipPairs, 1451),
+            ("training_pairs.json", DataKind::TrainingPairs, 2572),
+            ("eval_pairs.json", DataKind::TrainingPairs, 396),
+            ("relationship_pairs.json", DataKind::RelationshipPairs, 1393),
             ("incidents.csv", DataKind::Incidents, 400),
         ] {
             let d = detect_and_load(&data(file), file).unwrap();
