@@ -374,8 +374,16 @@ pub fn TrainPanel() -> impl IntoView {
                         });
                     }
                 }>
-                    {Preset::ALL.into_iter().map(|p| view! {
-                        <option value=p.name() selected=move || settings.with(|s| s.config.preset() == Some(p))>{p.name()}</option>
+                    {Preset::ALL.into_iter().map(|p| {
+                        // The default is the recipe the held-out benchmark recommends: say so.
+                        let label = if TrainConfig::default().preset() == Some(p) {
+                            format!("{} (recommended)", p.name())
+                        } else {
+                            p.name().to_string()
+                        };
+                        view! {
+                            <option value=p.name() selected=move || settings.with(|s| s.config.preset() == Some(p))>{label}</option>
+                        }
                     }).collect_view()}
                 </select>
                 <small data-testid="cfg-recipe-summary">

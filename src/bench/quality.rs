@@ -73,11 +73,20 @@ impl QualityConfig {
     /// Whether `earlier`'s rounds can stand for this run's: the same training and pair settings.
     /// The seeds and the recipes may differ — a round is one seed, and a round that lacks a recipe
     /// can have it added (the base model, BM25 and the other recipes do not depend on it).
+    ///
+    /// The training config's recipe, loss and warmup share do not count either: every recipe
+    /// sets its own ([`TrainConfig::set_preset`]), so they are whatever the default recipe was
+    /// when the report was written, and changing the default must not orphan a report.
     pub fn same_run(&self, earlier: &QualityConfig) -> bool {
-        let bare = |c: &QualityConfig| QualityConfig {
-            seeds: Vec::new(),
-            presets: Vec::new(),
-            ..c.clone()
+        let bare = |c: &QualityConfig| {
+            let mut train = c.train.clone();
+            train.set_preset(Preset::V3);
+            QualityConfig {
+                seeds: Vec::new(),
+                presets: Vec::new(),
+                train,
+                ..c.clone()
+            }
         };
         bare(self) == bare(earlier)
     }
@@ -791,6 +800,22 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_report_outlives_a_change_of_the_default_recipe() {
+        let now = QualityConfig::default();
+        let mut written_under_v3 = QualityConfig::default();
+        written_under_v3.train.set_preset(Preset::V3);
+        written_under_v3.seeds = vec![42];
+        assert!(now.same_run(&written_under_v3));
+        // What does change the runs still counts.
+        let mut longer = written_under_v3.clone();
+        longer.train.epochs += 1;
+        assert!(!now.same_run(&longer));
+        let mut steps = written_under_v3;
+        steps.train.warmup_steps = 7;
+        assert!(!now.same_run(&steps));
     }
 
     #[test]

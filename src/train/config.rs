@@ -55,7 +55,9 @@ impl Default for TrainConfig {
     /// The recommended recipe's settings: what `ticketsim train` and the app use when nothing is
     /// chosen (the README's quality benchmark says which recipe and why).
     fn default() -> Self {
-        TrainConfig::v3()
+        let mut c = TrainConfig::v3();
+        c.set_preset(Preset::Mnrl);
+        c
     }
 }
 
@@ -245,6 +247,17 @@ pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> R
         if let Err(why) = loss.check_label(p.label) {
             return Err(Error::data(source, format!("record {i}"), "label", why));
         }
+    }
+    if cfg.recipe != Recipe::Labels {
+        // The recipe's own minimum (MNRL: 2 duplicates) before the slower model load.
+        super::recipe::objectives(
+            cfg.recipe,
+            cfg.loss,
+            cfg.mnrl_scale,
+            cfg.seed,
+            pairs,
+            source,
+        )?;
     }
     let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
     if cfg.recipe == Recipe::Labels && kept < loss.min_batch() {

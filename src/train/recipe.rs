@@ -250,11 +250,12 @@ pub fn objectives(
             "record 0",
             "label",
             match recipe {
-                Recipe::Mnrl => {
+                Recipe::Mnrl => format!(
                     "the mnrl recipe needs at least 2 duplicate pairs (positives when the pairs \
-                     have no kinds)"
-                        .to_string()
-                }
+                     have no kinds), found {}: label more duplicates, or choose a recipe that \
+                     trains on every labelled pair (v3, cosent)",
+                    small.first().map_or(0, |o| o.rows.len())
+                ),
                 _ => format!(
                     "nothing to train on: {}",
                     small

@@ -27,8 +27,9 @@ pub type Checkpoint = Vec<(String, Vec<u8>)>;
 
 /// Choose a run's training and eval pairs, the one way for every front end: the eval file's pairs
 /// when there is one, else `cfg.eval_split` of `pairs` held out ([`split_eval`]); then, when
-/// `max_train_pairs` is not 0, a seeded sample of at most that many training pairs (a quick first
-/// run in the browser). `source` names the data in errors.
+/// `max_train_pairs` is not 0, a seeded sample of at most that many training pairs that keeps the
+/// mix of kinds ([`sample_by_kind`]; a quick first run in the browser). `source` names the data in
+/// errors.
 pub fn select_data(
     pairs: Vec<TrainPair>,
     eval: Option<Vec<TrainPair>>,
@@ -41,10 +42,79 @@ pub fn select_data(
         None => split_eval(&pairs, cfg.eval_split, cfg.seed, source)?,
     };
     if max_train_pairs > 0 && train.len() > max_train_pairs {
-        Rng::new(cfg.seed ^ 0x5a3b).shuffle(&mut train);
-        train.truncate(max_train_pairs);
+        train = sample_by_kind(train, max_train_pairs, cfg.seed);
     }
     Ok((train, eval))
+}
+
+/// A seeded sample of `max` of `pairs` that keeps the file's mix: pairs are grouped by what they
+/// are (their kind; positive / negative where they have none), each group gives its share of `max`
+/// (largest remainders), and every group gets at least 2 pairs where it has them and `max` allows.
+///
+/// Why not a plain shuffle and cut: the recipes train on particular kinds — MNRL on duplicates
+/// only, and it needs 2 of them — and duplicates are a few percent of generated pairs, so a plain
+/// sample of 64 holds fewer than 2 in about a third of seeds and the quick first run fails.
+fn sample_by_kind(pairs: Vec<TrainPair>, max: usize, seed: u64) -> Vec<TrainPair> {
+    const FLOOR: usize = 2;
+    let total = pairs.len();
+    // Groups in first-appearance order, so the sample depends on the file and the seed only.
+    let mut groups: Vec<((Option<crate::data::pairs::PairKind>, bool), Vec<TrainPair>)> =
+        Vec::new();
+    for p in pairs {
+        let key = (p.kind, p.is_positive());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    let mut rng = Rng::new(seed ^ 0x5a3b);
+    for (_, g) in groups.iter_mut() {
+        rng.shuffle(g);
+    }
+    // Proportional shares, floored; then the floor of 2 where it fits; then the rest by the
+    // largest remainder (ties to the earlier group).
+    let exact: Vec<f64> = groups
+        .iter()
+        .map(|(_, g)| g.len() as f64 * max as f64 / total as f64)
+        .collect();
+    let mut take: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let floors: usize = groups.iter().map(|(_, g)| g.len().min(FLOOR)).sum();
+    if floors <= max {
+        for (t, (_, g)) in take.iter_mut().zip(&groups) {
+            *t = (*t).max(g.len().min(FLOOR));
+        }
+    }
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&i, &j| {
+        (exact[j] - exact[j].floor())
+            .total_cmp(&(exact[i] - exact[i].floor()))
+            .then(i.cmp(&j))
+    });
+    let mut left = max.saturating_sub(take.iter().sum());
+    while left > 0 {
+        let before = left;
+        for &i in &order {
+            if left > 0 && take[i] < groups[i].1.len() {
+                take[i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
+    }
+    // The floors can overshoot `max` by what the shares already gave; trim the largest groups.
+    while take.iter().sum::<usize>() > max {
+        let i = (0..take.len()).max_by_key(|&i| (take[i], usize::MAX - i)).unwrap_or(0);
+        take[i] -= 1;
+    }
+    let mut out: Vec<TrainPair> = groups
+        .into_iter()
+        .zip(take)
+        .flat_map(|((_, g), t)| g.into_iter().take(t))
+        .collect();
+    rng.shuffle(&mut out);
+    out
 }
 
 /// Split pairs into (train, eval) with `eval_split` of them held out, seeded. The split is
@@ -629,5 +699,51 @@ mod tests {
             select_data(all, Some(pairs(3)), &cfg, 10, "f").unwrap().0,
             tr2
         );
+    }
+
+    #[test]
+    fn a_small_sample_keeps_every_kind_the_recipes_train_on() {
+        use crate::data::pairs::PairKind;
+        // 3 duplicates in 300 pairs, as generated pairs have them: 1 % of a plain 64-pair sample.
+        let kinded: Vec<TrainPair> = (0..300)
+            .map(|i| {
+                let kind = match i {
+                    7 | 150 | 290 => PairKind::Duplicate,
+                    _ if i % 3 == 0 => PairKind::Causal,
+                    _ if i % 2 == 0 => PairKind::HardNegative,
+                    _ => PairKind::RandomNegative,
+                };
+                TrainPair {
+                    a: format!("a{i}"),
+                    b: format!("b{i}"),
+                    label: if kind.is_positive() { 1.0 } else { 0.0 },
+                    kind: Some(kind),
+                }
+            })
+            .collect();
+        let count = |s: &[TrainPair], k: PairKind| s.iter().filter(|p| p.kind == Some(k)).count();
+        for seed in 0..20 {
+            let s = sample_by_kind(kinded.clone(), 64, seed);
+            assert_eq!(s.len(), 64);
+            assert!(count(&s, PairKind::Duplicate) >= 2, "seed {seed}");
+            // The rest keeps the file's proportions (100 causal of 300 → 21 of 64).
+            assert!((20..=22).contains(&count(&s, PairKind::Causal)));
+            // A sample, not a copy: distinct pairs of the file, and seeded.
+            let mut texts: Vec<&str> = s.iter().map(|p| p.a.as_str()).collect();
+            texts.sort();
+            texts.dedup();
+            assert_eq!(texts.len(), 64);
+            assert_eq!(s, sample_by_kind(kinded.clone(), 64, seed));
+        }
+        assert_ne!(
+            sample_by_kind(kinded.clone(), 64, 1),
+            sample_by_kind(kinded.clone(), 64, 2)
+        );
+        // Without kinds, positives and negatives keep their shares; a max below the floors
+        // still gives exactly max.
+        let plain = pairs(100);
+        let s = sample_by_kind(plain.clone(), 20, 3);
+        assert_eq!(s.iter().filter(|p| p.is_positive()).count(), 5);
+        assert_eq!(sample_by_kind(kinded, 3, 3).len(), 3);
     }
 }

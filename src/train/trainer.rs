@@ -950,7 +950,7 @@ mod tests {
     #[test]
     fn bad_data_is_refused_before_the_first_step() {
         let enc = SentenceEncoder::tiny_random(1, &Device::Cpu).unwrap();
-        let cfg = TrainConfig::default;
+        let cfg = TrainConfig::v3;
         let err = |p: &[TrainPair], c: TrainConfig| {
             Trainer::new(&enc, p, c, "pairs.json")
                 .err()

@@ -301,7 +301,7 @@ async function main() {
   await shot("tickets");
 
   // 9. A new user: a fresh browser profile drops data/training_pairs.json and presses Train with
-  // the defaults (the v3 recipe). It must start (base evaluation, then steps with an ETA); the run
+  // the defaults (the recommended mnrl recipe, 12 epochs). It must start (base evaluation, then steps with an ETA); the run
   // would take hours in a browser, so it is cancelled after the first step and keeps a checkpoint.
   const profile2 = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-e2e-new-"));
   const context2 = await launch(profile2);
@@ -315,7 +315,9 @@ async function main() {
   await user.waitForSelector('[data-testid="data-file"]', { timeout: 30000 });
   await user.click('[data-testid="tab-train"]');
   const epochs = await user.inputValue('[data-testid="cfg-epochs"]');
-  check(epochs === "12", `a new user gets the v3 defaults (${epochs} epochs)`);
+  check(epochs === "12", `a new user gets the default settings (${epochs} epochs)`);
+  const defaultRecipe = await user.inputValue('[data-testid="cfg-recipe"]');
+  check(defaultRecipe === "mnrl", `and the recommended recipe (${defaultRecipe}: ${await user.locator('[data-testid="cfg-recipe-summary"]').innerText()})`);
   const mode = await user.locator('[data-testid="compute-mode"]').innerText();
   const cores = os.cpus().length;
   check(

@@ -11,7 +11,7 @@
 // page. Prints one line
 //   BENCH_SCALE {"incidents":…,"steps":{…seconds…},"worst_probe_ms":…,"worst_frame_gap_ms":…,…}
 // and exits non-zero when a check fails (the stall bound is --max-stall, 200 ms by default).
-//   node tests/e2e/scale.mjs DIST INCIDENTS_CSV [--max-stall 200] [--out DIR]
+//   node tests/e2e/scale.mjs DIST INCIDENTS_CSV [--max-stall 200] [--out DIR] [--profile]
 import { serve, launch, dropJson } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
@@ -93,11 +93,40 @@ async function main() {
     });
     memory[label] = m;
   };
+  // --profile: a CPU profile of the page's main thread per step (not the worker's), its top
+  // functions by self time printed — where a stall comes from.
+  const profiles = {};
+  const profiled = args.includes("--profile");
   const timed = async (label, f) => {
     probe.during = label;
+    let cdp = null;
+    if (profiled) {
+      cdp = await context.newCDPSession(page);
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
+      await cdp.send("Profiler.start");
+    }
     const t = Date.now();
     await f();
     steps[label] = (Date.now() - t) / 1000;
+    if (cdp) {
+      const { profile: prof } = await cdp.send("Profiler.stop");
+      const dt = new Map();
+      const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+      for (let i = 0; i < prof.samples.length; i++) {
+        const node = byId.get(prof.samples[i]);
+        const name = node.callFrame.functionName || "(anonymous)";
+        dt.set(name, (dt.get(name) || 0) + (prof.timeDeltas[i] || 0) / 1000);
+      }
+      const top = [...dt.entries()]
+        .filter(([k]) => k !== "(idle)" && k !== "(program)")
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 25)
+        .map(([k, v]) => [k.slice(0, 120), Math.round(v)]);
+      profiles[label] = top;
+      console.log(`PROFILE ${label}: ` + top.map(([k, v]) => `${v} ms ${k}`).join("\n    "));
+      await cdp.detach();
+    }
     await measure(label);
     await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
   };
@@ -170,6 +199,7 @@ async function main() {
       status_after_reload: again,
       memory,
       problems,
+      ...(profiled ? { profiles } : {}),
     };
     console.log("BENCH_SCALE " + JSON.stringify(line));
     fs.writeFileSync(path.join(out, "scale.json"), JSON.stringify(line, null, 2));

@@ -262,3 +262,23 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         serde_json::json!([4, 3])
     );
 }
+
+/// The default recipe is the one the committed benchmark reports recommend (issue 18): a change
+/// of either without the other fails here.
+#[test]
+fn the_default_recipe_is_the_one_the_committed_reports_recommend() {
+    let out = crate::cli_json(cli().args([
+        "bench",
+        "recommend",
+        "--report",
+        "results/quality/gitbugs.json",
+        "--report",
+        "results/quality/sample.json",
+    ]));
+    let picked = out["recommended"]["recipe"].clone();
+    assert!(picked.is_string(), "the reports recommend a recipe: {out}");
+    assert_eq!(
+        serde_json::to_value(ticketsim::train::config::TrainConfig::default().preset()).unwrap(),
+        picked
+    );
+}

@@ -98,6 +98,19 @@ fn bad_training_data_is_refused_with_one_line() {
         &["--eval-split", "0.1"],
         "few.json: record 0: pairs: eval split is empty",
     );
+    // The default recipe (mnrl) needs 2 duplicates — refused before the model loads, saying
+    // what to do; v3 trains on the same file.
+    let mut p = pairs(6);
+    p[2]["label"] = serde_json::json!(0.0);
+    p[4]["label"] = serde_json::json!(0.0);
+    let one_positive = write_json(&dir, "one-positive.json", &serde_json::json!(p));
+    run(
+        &one_positive,
+        &[],
+        "one-positive.json: record 0: label: the mnrl recipe needs at least 2 duplicate pairs \
+         (positives when the pairs have no kinds), found 1: label more duplicates, or choose a \
+         recipe that trains on every labelled pair (v3, cosent)",
+    );
     let empty_eval = write_json(&dir, "empty.json", &serde_json::json!([]));
     run(
         &few,
@@ -292,7 +305,10 @@ fn tiny_run_writes_a_model_folder_and_reruns_identically() {
     let (a, out) = tiny_run(&dir, &model, &data, "a");
     assert_eq!(a["train_pairs"], 16);
     assert_eq!(a["eval_pairs"], 4);
-    assert_eq!(a["steps"], 12, "3 epochs of 4 batches");
+    // The default recipe (mnrl) trains on the 8 positives of the 16 training pairs: 3 epochs of
+    // 2 batches of 4 (v3 would train on all 16: 12 steps).
+    assert_eq!(a["recipe"], "mnrl");
+    assert_eq!(a["steps"], 6, "3 epochs of 2 batches");
     assert_eq!(a["stop_reason"], "completed");
     let epochs = a["epochs"].as_array().unwrap();
     assert_eq!(epochs.len(), 4, "base model + 3 epochs");

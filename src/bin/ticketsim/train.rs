@@ -94,7 +94,8 @@ pub struct TrainArgs {
     /// What to train on and with which loss: v3 (the seeds: CosineSimilarityLoss on the 0/1
     /// labels), cosent (CoSENT on the same labels), mnrl (duplicates ranked above the batch and a
     /// hard negative), graded (CoSENT on duplicate > same fix > causal > negative), combined (mnrl +
-    /// graded) [default: the config's].
+    /// graded), duplicates (CoSENT on duplicates vs negatives) [default: the config's, else mnrl —
+    /// the recipe the held-out quality benchmark recommends; README "Which recipe"].
     #[arg(long, value_enum)]
     recipe: Option<Preset>,
     /// Train this loss on the labels as given: cosine (CosineSimilarityLoss), mnrl
