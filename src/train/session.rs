@@ -105,7 +105,9 @@ fn sample_by_kind(pairs: Vec<TrainPair>, max: usize, seed: u64) -> Vec<TrainPair
     }
     // The floors can overshoot `max` by what the shares already gave; trim the largest groups.
     while take.iter().sum::<usize>() > max {
-        let i = (0..take.len()).max_by_key(|&i| (take[i], usize::MAX - i)).unwrap_or(0);
+        let i = (0..take.len())
+            .max_by_key(|&i| (take[i], usize::MAX - i))
+            .unwrap_or(0);
         take[i] -= 1;
     }
     let mut out: Vec<TrainPair> = groups
