@@ -445,3 +445,50 @@ pub async fn clear_vectors() -> Result<()> {
         .map_err(|e| js_err("emptying cached embeddings", e))?;
     commit(db, &tx, "emptying cached embeddings").await
 }
+
+/// The SHA-256 of `bytes` as lowercase hex: the browser's own (`crypto.subtle`, native code, async)
+/// where the page is a secure context, else [`crate::provenance::sha256_hex`]. Why: the Rust one
+/// in wasm took 218 ms of the page's thread for a 4 MB incident export (issue 19).
+pub async fn sha256_hex(bytes: &[u8]) -> String {
+    match subtle_sha256(bytes).await {
+        Some(h) => h,
+        None => crate::provenance::sha256_hex(bytes),
+    }
+}
+
+async fn subtle_sha256(bytes: &[u8]) -> Option<String> {
+    let global = js_sys::global();
+    let crypto = js_sys::Reflect::get(&global, &"crypto".into()).ok()?;
+    let subtle = js_sys::Reflect::get(&crypto, &"subtle".into())
+        .ok()
+        .filter(|v| v.is_object())?;
+    let digest: js_sys::Function = js_sys::Reflect::get(&subtle, &"digest".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let data = js_sys::Uint8Array::from(bytes);
+    let promise: js_sys::Promise = digest
+        .call2(&subtle, &"SHA-256".into(), &data)
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let buf = JsFuture::from(promise).await.ok()?;
+    let hash = js_sys::Uint8Array::new(&buf).to_vec();
+    Some(hash.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Let the browser run what is waiting (paint, input, messages) before going on: a `setTimeout(0)`
+/// turn. Long work on the page's thread split by these is many short tasks, not one long stall.
+pub async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let scheduled = set_timeout.is_some_and(|f| f.call2(&global, &resolve, &0.into()).is_ok());
+        if !scheduled {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

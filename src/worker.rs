@@ -15,7 +15,7 @@ use std::rc::Rc;
 use candle_core::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::classify::artifact::{self, ClassifierArtifact};
@@ -83,14 +83,6 @@ fn fail(id: Option<u64>, e: impl std::fmt::Display) {
         id,
         message: e.to_string(),
     });
-}
-
-/// Let the event loop run (queued messages are handled) before going on.
-async fn yield_now() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-    });
-    let _ = JsFuture::from(p).await;
 }
 
 /// Start the worker: answer messages, and say it is ready.
@@ -542,7 +534,7 @@ async fn embed_reporting(id: u64, slot: Slot, texts: &[String]) -> Result<(Vec<V
             web_sys::console::warn_1(&format!("embedding cache: {e}").into());
         }
         progress(id, what.as_str(), out.len(), texts.len());
-        yield_now().await;
+        crate::web::yield_now().await;
     }
     Ok((out, encoded))
 }
@@ -758,7 +750,7 @@ async fn fine_tune(
             }
         }
         // Let queued messages (Cancel, the demo's encodes) in between two units of work.
-        yield_now().await;
+        crate::web::yield_now().await;
     }
     let reason = run.stop_reason();
     let metadata = run.metadata();

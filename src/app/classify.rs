@@ -96,7 +96,7 @@ pub fn ClassifyPanel() -> impl IntoView {
         <Show when=move || ctx.base.with(|b| b.is_none())>
             <Needs what="a model" go=Panel::Model />
         </Show>
-        <Show when=move || ctx.relationship_pairs().is_empty()>
+        <Show when=move || ctx.relationship_pair_count() == 0>
             <Needs what="relationship pairs" go=Panel::Data />
         </Show>
         <p>
@@ -118,7 +118,7 @@ pub fn ClassifyPanel() -> impl IntoView {
                 <input type="checkbox" data-testid="cls-mlp" prop:checked=move || mlp.get()
                     on:change=move |e| mlp.set(event_target_checked(&e)) /></label>
         </form>
-        <p data-testid="cls-data">{move || format!("{} relationship pairs (files and labels)", ctx.relationship_pairs().len())}</p>
+        <p data-testid="cls-data">{move || format!("{} relationship pairs (files and labels)", ctx.relationship_pair_count())}</p>
         <button data-testid="cls-run" disabled=move || busy.get() || ctx.base.with(|b| b.is_none()) on:click=run>
             "Train and cross-validate"
         </button>

@@ -29,12 +29,13 @@ pub const SAMPLE_FILES: [&str; 5] = [
 ];
 
 /// Read a file into the app (replacing one of the same name); `persist` stores its bytes.
-pub fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result<(), String> {
+pub async fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result<(), String> {
+    let sha256 = crate::web::sha256_hex(&bytes).await;
     let dataset = detect_and_load(&bytes, &name).map_err(|e| e.to_string())?;
     let file = DataFile {
         name: name.clone(),
         dataset: Arc::new(dataset),
-        sha256: crate::provenance::sha256_hex(&bytes),
+        sha256,
         bytes: bytes.len(),
     };
     let replaced = ctx
@@ -66,7 +67,7 @@ pub async fn restore(ctx: Ctx) {
         Ok(entries) => {
             for (name, v) in entries {
                 let bytes = js_sys::Uint8Array::new(&v).to_vec();
-                if let Err(e) = add_file(ctx, name, bytes, false) {
+                if let Err(e) = add_file(ctx, name, bytes, false).await {
                     ctx.worker_error.set(Some(e));
                 }
             }
@@ -94,43 +95,48 @@ fn remove_file(ctx: Ctx, name: String) {
     });
 }
 
-/// Incidents → training and relationship pairs for both sides, added as files.
+/// Incidents → training and relationship pairs for both sides, added as files. In turns, with the
+/// browser let in between (the click's frame, then each file): pairs of 10,000 incidents are four
+/// files of tens of thousands of pairs, and generating, writing and reading them in one go froze
+/// the page for 0.8 s (issue 19).
 fn generate_from(ctx: Ctx, file: &DataFile, errors: RwSignal<Vec<String>>) {
-    let Dataset::Incidents(l) = &*file.dataset else {
-        return;
-    };
-    match generate_pairs(&l.records, &PairGenConfig::default()) {
-        Ok(g) => {
-            let stem = file.name.rsplit_once('.').map_or(&*file.name, |(s, _)| s);
-            let outputs = [
-                (
-                    format!("{stem} → training_pairs.json"),
-                    training_pairs_json(&g.train.training),
-                ),
-                (
-                    format!("{stem} → eval_pairs.json"),
-                    training_pairs_json(&g.eval.training),
-                ),
-                (
-                    format!("{stem} → relationship_pairs.json"),
-                    relationship_pairs_json(&g.train.relationships),
-                ),
-                (
-                    format!("{stem} → relationship_eval_pairs.json"),
-                    relationship_pairs_json(&g.eval.relationships),
-                ),
-            ];
-            let mut errs: Vec<String> = g.notes.clone();
-            for (name, json) in outputs {
-                let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
-                if let Err(e) = add_file(ctx, name, bytes, true) {
-                    errs.push(e);
-                }
+    let dataset = file.dataset.clone();
+    let stem = file
+        .name
+        .rsplit_once('.')
+        .map_or(&*file.name, |(s, _)| s)
+        .to_string();
+    spawn_local(async move {
+        let Dataset::Incidents(l) = &*dataset else {
+            return;
+        };
+        crate::web::yield_now().await;
+        let g = match generate_pairs(&l.records, &PairGenConfig::default()) {
+            Ok(g) => g,
+            Err(e) => return errors.set(vec![e.to_string()]),
+        };
+        let mut errs: Vec<String> = g.notes.clone();
+        for (suffix, side, training) in [
+            ("training_pairs.json", &g.train, true),
+            ("eval_pairs.json", &g.eval, true),
+            ("relationship_pairs.json", &g.train, false),
+            ("relationship_eval_pairs.json", &g.eval, false),
+        ] {
+            crate::web::yield_now().await;
+            let json = if training {
+                training_pairs_json(&side.training)
+            } else {
+                relationship_pairs_json(&side.relationships)
+            };
+            let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
+            drop(json);
+            crate::web::yield_now().await;
+            if let Err(e) = add_file(ctx, format!("{stem} → {suffix}"), bytes, true).await {
+                errs.push(e);
             }
-            errors.set(errs);
         }
-        Err(e) => errors.set(vec![e.to_string()]),
-    }
+        errors.set(errs);
+    });
 }
 
 async fn load_samples(ctx: Ctx, errors: RwSignal<Vec<String>>) {
@@ -139,7 +145,7 @@ async fn load_samples(ctx: Ctx, errors: RwSignal<Vec<String>>) {
         let url = format!("{}/{name}", super::SAMPLE_DATA_URL);
         match crate::web::fetch_bytes(&url).await {
             Ok(Some(bytes)) => {
-                if let Err(e) = add_file(ctx, name.to_string(), bytes, true) {
+                if let Err(e) = add_file(ctx, name.to_string(), bytes, true).await {
                     errs.push(e);
                 }
             }
@@ -154,7 +160,7 @@ async fn add_all(ctx: Ctx, files: Vec<(String, Vec<u8>)>, errors: RwSignal<Vec<S
     let mut errs = Vec::new();
     for (path, bytes) in files {
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        if let Err(e) = add_file(ctx, name, bytes, true) {
+        if let Err(e) = add_file(ctx, name, bytes, true).await {
             errs.push(e);
         }
     }
@@ -302,12 +308,13 @@ pub fn DataPanel() -> impl IntoView {
         </ul>
         <p data-testid="data-summary">
             {move || {
-                let t = ctx.training_pairs(None).len();
-                let r = ctx.relationship_pairs().len();
+                let t = ctx.training_pair_count();
+                let r = ctx.relationship_pair_count();
                 format!("{} files · {t} training pairs · {r} relationship pairs (labels included)", ctx.files.with(|f| f.len()))
             }}
         </p>
-        {move || ctx.files.get().into_iter().map(row).collect_view()}
+        // Keyed: adding a file renders its row only (every row counts its records).
+        <For each=move || ctx.files.get() key=|f| (f.name.clone(), f.sha256.clone()) children=row />
     }
 }
 

@@ -167,7 +167,9 @@ pub fn EvaluatePanel() -> impl IntoView {
         <Show when=move || ctx.base.with(|b| b.is_none())>
             <Needs what="a model" go=Panel::Model />
         </Show>
-        <Show when=move || eval_pairs(ctx).is_err()>
+        // Only while this panel is shown: choosing the eval pairs copies and splits every pair,
+        // too much to redo for every label given on another panel (issue 19).
+        <Show when=move || ctx.panel.get() == Panel::Evaluate && eval_pairs(ctx).is_err()>
             <Needs what="eval pairs (a training-pairs file)" go=Panel::Data />
         </Show>
         <p>"Compares the loaded model with the fine-tuned one (when there is one) on the eval pairs of the last fine-tuning run."</p>

@@ -619,6 +619,42 @@ impl Ctx {
         })
     }
 
+    /// How many pairs [`Ctx::training_pairs`] would give, without copying them: the counts and
+    /// "is there any" of the panels re-run on every label and file, and copying tens of thousands
+    /// of pairs each time froze the page (issue 19).
+    pub fn training_pair_count(self) -> usize {
+        let files: usize = self.files.with(|fs| {
+            fs.iter()
+                .map(|f| match &*f.dataset {
+                    Dataset::TrainingPairs(l) => l.records.len(),
+                    _ => 0,
+                })
+                .sum()
+        });
+        files
+            + self
+                .labels
+                .with(|ls| ls.iter().filter(|l| l.training_pair().is_some()).count())
+    }
+
+    /// How many pairs [`Ctx::relationship_pairs`] would give, without copying them.
+    pub fn relationship_pair_count(self) -> usize {
+        let files: usize = self.files.with(|fs| {
+            fs.iter()
+                .map(|f| match &*f.dataset {
+                    Dataset::RelationshipPairs(l) => l.records.len(),
+                    _ => 0,
+                })
+                .sum()
+        });
+        files
+            + self.labels.with(|ls| {
+                ls.iter()
+                    .filter(|l| l.relationship_pair().is_some())
+                    .count()
+            })
+    }
+
     /// Every training pair: the loaded training-pair files and the labels that say similar or
     /// different (or duplicate / none).
     pub fn training_pairs(self, exclude: Option<&str>) -> Vec<TrainPair> {

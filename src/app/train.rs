@@ -204,19 +204,30 @@ pub fn TrainPanel() -> impl IntoView {
         }
     });
     let problem = RwSignal::new(Option::<String>::None);
-    let selection = move || select(ctx, &settings.get());
+    let selection_text = RwSignal::new(String::new());
     let estimate = RwSignal::new(EstimateState::None);
     // Measure the run's cost whenever what it depends on changes (and nothing is running): the
-    // user sees the duration before pressing Start.
+    // user sees the duration before pressing Start. Only while this panel is shown: choosing the
+    // pairs copies, splits and checks every one of them, and the estimate sends them all to the
+    // worker — for tens of thousands of pairs too much to redo for every label given on the
+    // labelling panel (issue 19). Opening the panel does it once.
     let estimated_for = StoredValue::new(String::new());
     Effect::new(move |_| {
+        if ctx.panel.get() != Panel::Train {
+            return;
+        }
         let s = settings.get();
+        let sel = select(ctx, &s);
+        selection_text.set(match &sel {
+            Ok(s) => s.describe.clone(),
+            Err(e) => e.clone(),
+        });
         let threads = ctx.compute.with(|c| c.threads);
         let model = ctx.base.with(|b| b.as_ref().map(|b| b.name.clone()));
         if ctx.train.with(|t| t.running) || threads == 0 {
             return;
         }
-        let (Some(model), Ok(sel)) = (model, select(ctx, &s)) else {
+        let (Some(model), Ok(sel)) = (model, sel) else {
             estimate.set(EstimateState::None);
             return;
         };
@@ -358,7 +369,7 @@ pub fn TrainPanel() -> impl IntoView {
         <Show when=move || ctx.base.with(|b| b.is_none())>
             <Needs what="a model" go=Panel::Model />
         </Show>
-        <Show when=move || ctx.training_pairs(None).is_empty()>
+        <Show when=move || ctx.training_pair_count() == 0>
             <Needs what="training pairs (a file, pairs generated from incidents, or labels)" go=Panel::Data />
         </Show>
         <form class="grid" on:submit=|e| e.prevent_default()>
@@ -455,10 +466,7 @@ pub fn TrainPanel() -> impl IntoView {
             })}
         </p>
         <p data-testid="train-selection">
-            {move || match selection() {
-                Ok(s) => s.describe,
-                Err(e) => e,
-            }}
+            {move || selection_text.get()}
         </p>
         <p data-testid="train-estimate">
             {move || match estimate.get() {

@@ -28,8 +28,8 @@ pub type Checkpoint = Vec<(String, Vec<u8>)>;
 /// Choose a run's training and eval pairs, the one way for every front end: the eval file's pairs
 /// when there is one, else `cfg.eval_split` of `pairs` held out ([`split_eval`]); then, when
 /// `max_train_pairs` is not 0, a seeded sample of at most that many training pairs that keeps the
-/// mix of kinds ([`sample_by_kind`]; a quick first run in the browser). `source` names the data in
-/// errors.
+/// mix of kinds (each kind its share, at least 2 where present; a quick first run in the
+/// browser). `source` names the data in errors.
 pub fn select_data(
     pairs: Vec<TrainPair>,
     eval: Option<Vec<TrainPair>>,
@@ -58,8 +58,8 @@ fn sample_by_kind(pairs: Vec<TrainPair>, max: usize, seed: u64) -> Vec<TrainPair
     const FLOOR: usize = 2;
     let total = pairs.len();
     // Groups in first-appearance order, so the sample depends on the file and the seed only.
-    let mut groups: Vec<((Option<crate::data::pairs::PairKind>, bool), Vec<TrainPair>)> =
-        Vec::new();
+    type Key = (Option<crate::data::pairs::PairKind>, bool);
+    let mut groups: Vec<(Key, Vec<TrainPair>)> = Vec::new();
     for p in pairs {
         let key = (p.kind, p.is_positive());
         match groups.iter_mut().find(|(k, _)| *k == key) {
