@@ -623,36 +623,39 @@ impl Ctx {
     /// "is there any" of the panels re-run on every label and file, and copying tens of thousands
     /// of pairs each time froze the page (issue 19).
     pub fn training_pair_count(self) -> usize {
-        let files: usize = self.files.with(|fs| {
-            fs.iter()
-                .map(|f| match &*f.dataset {
-                    Dataset::TrainingPairs(l) => l.records.len(),
-                    _ => 0,
-                })
-                .sum()
-        });
-        files
-            + self
-                .labels
-                .with(|ls| ls.iter().filter(|l| l.training_pair().is_some()).count())
+        self.pair_count(
+            |d| match d {
+                Dataset::TrainingPairs(l) => l.records.len(),
+                _ => 0,
+            },
+            |l| l.training_pair().is_some(),
+        )
     }
 
     /// How many pairs [`Ctx::relationship_pairs`] would give, without copying them.
     pub fn relationship_pair_count(self) -> usize {
-        let files: usize = self.files.with(|fs| {
-            fs.iter()
-                .map(|f| match &*f.dataset {
-                    Dataset::RelationshipPairs(l) => l.records.len(),
-                    _ => 0,
-                })
-                .sum()
-        });
+        self.pair_count(
+            |d| match d {
+                Dataset::RelationshipPairs(l) => l.records.len(),
+                _ => 0,
+            },
+            |l| l.relationship_pair().is_some(),
+        )
+    }
+
+    /// The files' records of one kind (`in_file`) plus the labels that are one (`is_one`).
+    fn pair_count(
+        self,
+        in_file: impl Fn(&Dataset) -> usize,
+        is_one: impl Fn(&Label) -> bool,
+    ) -> usize {
+        let files: usize = self
+            .files
+            .with(|fs| fs.iter().map(|f| in_file(&f.dataset)).sum());
         files
-            + self.labels.with(|ls| {
-                ls.iter()
-                    .filter(|l| l.relationship_pair().is_some())
-                    .count()
-            })
+            + self
+                .labels
+                .with(|ls| ls.iter().filter(|l| is_one(l)).count())
     }
 
     /// Every training pair: the loaded training-pair files and the labels that say similar or

@@ -91,6 +91,23 @@ impl TrainConfig {
         Preset::of(self.recipe, self.loss)
     }
 
+    /// The objectives this config's recipe makes of `pairs`, and notes on what it could not use
+    /// ([`super::recipe::objectives`] with this config's recipe, loss, scale and seed).
+    pub fn objectives(
+        &self,
+        pairs: &[TrainPair],
+        source: &str,
+    ) -> Result<(Vec<super::recipe::Objective>, Vec<String>)> {
+        super::recipe::objectives(
+            self.recipe,
+            self.loss,
+            self.mnrl_scale,
+            self.seed,
+            pairs,
+            source,
+        )
+    }
+
     /// Set the recipe, loss and warmup of a preset ([`Preset::warmup_ratio`]: v3 keeps
     /// `warmup_steps`, the others warm up over 10 % of the steps).
     pub fn set_preset(&mut self, preset: Preset) {
@@ -250,14 +267,7 @@ pub fn validate_pairs(pairs: &[TrainPair], cfg: &TrainConfig, source: &str) -> R
     }
     if cfg.recipe != Recipe::Labels {
         // The recipe's own minimum (MNRL: 2 duplicates) before the slower model load.
-        super::recipe::objectives(
-            cfg.recipe,
-            cfg.loss,
-            cfg.mnrl_scale,
-            cfg.seed,
-            pairs,
-            source,
-        )?;
+        cfg.objectives(pairs, source)?;
     }
     let kept = pairs.iter().filter(|p| loss.trains_on(p.label)).count();
     if cfg.recipe == Recipe::Labels && kept < loss.min_batch() {

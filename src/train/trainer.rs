@@ -16,7 +16,7 @@ use super::config::TrainConfig;
 use super::loss::Loss;
 use super::optim::{clip_coefficient, grad_norm_sum, AdamW, AdamWConfig, RowGrads, WarmupLinear};
 use super::plan::{activation_bytes, ShardPlanner};
-use super::recipe::{objectives, Objective};
+use super::recipe::Objective;
 use crate::data::pairs::TrainPair;
 use crate::error::{Error, Result};
 use crate::model::{Precision, WordRows};
@@ -128,14 +128,7 @@ impl<'a> Trainer<'a> {
         source: &str,
     ) -> Result<Self> {
         validate_pairs(pairs, &cfg, source)?;
-        let (objectives, notes) = objectives(
-            cfg.recipe,
-            cfg.loss,
-            cfg.mnrl_scale,
-            cfg.seed,
-            pairs,
-            source,
-        )?;
+        let (objectives, notes) = cfg.objectives(pairs, source)?;
         Self::with_objectives(enc, objectives, notes, cfg, source)
     }
 

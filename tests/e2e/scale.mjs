@@ -11,7 +11,7 @@
 // page. Prints one line
 //   BENCH_SCALE {"incidents":…,"steps":{…seconds…},"worst_probe_ms":…,"worst_frame_gap_ms":…,…}
 // and exits non-zero when a check fails (the stall bound is --max-stall, 200 ms by default).
-//   node tests/e2e/scale.mjs DIST INCIDENTS_CSV [--max-stall 200] [--out DIR] [--profile]
+//   node tests/e2e/scale.mjs DIST INCIDENTS_CSV [--max-stall 200] [--out DIR] [--profile] [--cores N]
 import { serve, launch, dropJson } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
@@ -133,6 +133,16 @@ async function main() {
   try {
     await page.goto(origin + "/");
     await page.waitForSelector('[data-testid="model-info"]', { timeout: 300000 });
+    // --cores N: the worker computes on N threads (the fine-tune panel's cores field) — to see
+    // how much of a stall is the page's own work and how much the worker's threads taking every
+    // core from it.
+    const cores = opt("--cores", null);
+    if (cores) {
+      await page.click('[data-testid="tab-train"]');
+      await page.fill('[data-testid="cfg-cores"]', cores);
+      await page.press('[data-testid="cfg-cores"]', "Tab");
+      await page.waitForFunction((n) => document.querySelector('[data-testid="compute-mode"]')?.textContent.includes(`Computing on ${n} `), cores, { timeout: 60000 });
+    }
     await startProbes();
     await page.click('[data-testid="tab-data"]');
     await timed("load", async () => {
@@ -189,6 +199,7 @@ async function main() {
     const gap = await frameGap();
     const line = {
       incidents: n,
+      cores: cores ? Number(cores) : "default",
       steps,
       worst_probe_ms: probe.worst,
       worst_probe_ms_by_step: worstBy,
