@@ -473,8 +473,9 @@ async fn subtle_sha256(bytes: &[u8]) -> Option<String> {
         .dyn_into()
         .ok()?;
     let buf = JsFuture::from(promise).await.ok()?;
-    let hash = js_sys::Uint8Array::new(&buf).to_vec();
-    Some(hash.iter().map(|b| format!("{b:02x}")).collect())
+    Some(crate::provenance::hex(
+        &js_sys::Uint8Array::new(&buf).to_vec(),
+    ))
 }
 
 /// Let the browser run what is waiting (paint, input, messages) before going on: a `setTimeout(0)`

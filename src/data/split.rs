@@ -92,11 +92,44 @@ pub fn stratified_split(
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     check_nonempty(classes.len())?;
     check_fraction(eval_split)?;
+    let t = target(classes.len(), eval_split);
+    let is_eval = stratified_pick(
+        classes,
+        t,
+        |len| usize::from(len >= 2),
+        |len| len.saturating_sub(1),
+        seed,
+    );
+    Ok(sides(&is_eval))
+}
+
+/// A seeded stratified sample of `k` of the items (`classes[i]` is item `i`'s class; `k` at most
+/// their number): each class gives its share, rounded by largest remainder, and at least `floor`
+/// members (all it has, when fewer) wherever those minimums fit in `k`. Returns the chosen indices,
+/// ascending.
+pub fn stratified_sample(classes: &[usize], k: usize, floor: usize, seed: u64) -> Vec<usize> {
+    let k = k.min(classes.len());
+    let floors: usize = by_class(classes).values().map(|g| g.len().min(floor)).sum();
+    let floor = if floors <= k { floor } else { 0 };
+    let is_eval = stratified_pick(classes, k, |len| len.min(floor), |len| len, seed);
+    sides(&is_eval).1
+}
+
+/// The stratified choice behind [`stratified_split`] and [`stratified_sample`]: about `t` items
+/// (clamped to what the bounds allow), each class between `lo(size)` and `hi(size)` of its members
+/// and otherwise in proportion to its size, rounded by largest remainder; the members seeded.
+fn stratified_pick(
+    classes: &[usize],
+    t: usize,
+    lo: impl Fn(usize) -> usize,
+    hi: impl Fn(usize) -> usize,
+    seed: u64,
+) -> Vec<bool> {
     let n = classes.len();
     let groups: Vec<Vec<usize>> = by_class(classes).into_values().collect();
-    let lo: Vec<usize> = groups.iter().map(|g| usize::from(g.len() >= 2)).collect();
-    let hi: Vec<usize> = groups.iter().map(|g| g.len().saturating_sub(1)).collect();
-    let t = target(n, eval_split).clamp(lo.iter().sum(), hi.iter().sum());
+    let lo: Vec<usize> = groups.iter().map(|g| lo(g.len())).collect();
+    let hi: Vec<usize> = groups.iter().map(|g| hi(g.len())).collect();
+    let t = t.clamp(lo.iter().sum(), hi.iter().sum());
     let quota: Vec<f64> = groups
         .iter()
         .map(|g| t as f64 * g.len() as f64 / n as f64)
@@ -142,7 +175,7 @@ pub fn stratified_split(
             is_eval[i] = true;
         }
     }
-    Ok(sides(&is_eval))
+    is_eval
 }
 
 /// Repeated stratified k-fold, like scikit-learn's `RepeatedStratifiedKFold`: per repetition each

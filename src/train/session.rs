@@ -15,11 +15,10 @@ use super::config::TrainConfig;
 use super::metadata::{BaseModel, EpochMetrics, EpochRecord, StopReason, TrainingMetadata};
 use super::trainer::{StepReport, Trainer};
 use crate::data::pairs::TrainPair;
-use crate::data::split::stratified_split;
+use crate::data::split::{stratified_sample, stratified_split};
 use crate::error::{Error, Result};
 use crate::eval::similarity::evaluate;
 use crate::provenance::{dependency_versions, DataRecord};
-use crate::rng::Rng;
 use crate::SentenceEncoder;
 
 /// Model files by path inside a sentence-transformers folder (a checkpoint).
@@ -55,68 +54,28 @@ pub fn select_data(
 /// only, and it needs 2 of them — and duplicates are a few percent of generated pairs, so a plain
 /// sample of 64 holds fewer than 2 in about a third of seeds and the quick first run fails.
 fn sample_by_kind(pairs: Vec<TrainPair>, max: usize, seed: u64) -> Vec<TrainPair> {
-    const FLOOR: usize = 2;
-    let total = pairs.len();
-    // Groups in first-appearance order, so the sample depends on the file and the seed only.
-    type Key = (Option<crate::data::pairs::PairKind>, bool);
-    let mut groups: Vec<(Key, Vec<TrainPair>)> = Vec::new();
-    for p in pairs {
-        let key = (p.kind, p.is_positive());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(p),
-            None => groups.push((key, vec![p])),
-        }
-    }
-    let mut rng = Rng::new(seed ^ 0x5a3b);
-    for (_, g) in groups.iter_mut() {
-        rng.shuffle(g);
-    }
-    // Proportional shares, floored; then the floor of 2 where it fits; then the rest by the
-    // largest remainder (ties to the earlier group).
-    let exact: Vec<f64> = groups
+    // Class ids in first-appearance order, so the sample depends on the file and the seed only.
+    let mut keys: Vec<(Option<crate::data::pairs::PairKind>, bool)> = Vec::new();
+    let classes: Vec<usize> = pairs
         .iter()
-        .map(|(_, g)| g.len() as f64 * max as f64 / total as f64)
+        .map(|p| {
+            let key = (p.kind, p.is_positive());
+            keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                keys.push(key);
+                keys.len() - 1
+            })
+        })
         .collect();
-    let mut take: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
-    let floors: usize = groups.iter().map(|(_, g)| g.len().min(FLOOR)).sum();
-    if floors <= max {
-        for (t, (_, g)) in take.iter_mut().zip(&groups) {
-            *t = (*t).max(g.len().min(FLOOR));
-        }
-    }
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by(|&i, &j| {
-        (exact[j] - exact[j].floor())
-            .total_cmp(&(exact[i] - exact[i].floor()))
-            .then(i.cmp(&j))
-    });
-    let mut left = max.saturating_sub(take.iter().sum());
-    while left > 0 {
-        let before = left;
-        for &i in &order {
-            if left > 0 && take[i] < groups[i].1.len() {
-                take[i] += 1;
-                left -= 1;
-            }
-        }
-        if left == before {
-            break;
-        }
-    }
-    // The floors can overshoot `max` by what the shares already gave; trim the largest groups.
-    while take.iter().sum::<usize>() > max {
-        let i = (0..take.len())
-            .max_by_key(|&i| (take[i], usize::MAX - i))
-            .unwrap_or(0);
-        take[i] -= 1;
-    }
-    let mut out: Vec<TrainPair> = groups
+    // Ascending indices: the chosen pairs in file order.
+    let mut chosen = stratified_sample(&classes, max, 2, seed ^ 0x5a3b)
         .into_iter()
-        .zip(take)
-        .flat_map(|((_, g), t)| g.into_iter().take(t))
-        .collect();
-    rng.shuffle(&mut out);
-    out
+        .peekable();
+    pairs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| chosen.next_if_eq(i).is_some())
+        .map(|(_, p)| p)
+        .collect()
 }
 
 /// Split pairs into (train, eval) with `eval_split` of them held out, seeded. The split is
