@@ -481,12 +481,18 @@ async fn subtle_sha256(bytes: &[u8]) -> Option<String> {
 /// Let the browser run what is waiting (paint, input, messages) before going on: a `setTimeout(0)`
 /// turn. Long work on the page's thread split by these is many short tasks, not one long stall.
 pub async fn yield_now() {
+    sleep_ms(0).await
+}
+
+/// Resume after `ms` milliseconds (`setTimeout`; at once where there is none), on the page or in
+/// a worker.
+pub async fn sleep_ms(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let global = js_sys::global();
         let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        let scheduled = set_timeout.is_some_and(|f| f.call2(&global, &resolve, &0.into()).is_ok());
+        let scheduled = set_timeout.is_some_and(|f| f.call2(&global, &resolve, &ms.into()).is_ok());
         if !scheduled {
             let _ = resolve.call0(&JsValue::NULL);
         }

@@ -157,6 +157,10 @@ where
     }
 }
 
+/// How long the settings must rest before their duration is measured: fields set in one go (a
+/// form filled in by a script, a recipe that changes several values) become one request.
+const ESTIMATE_SETTLE_MS: u32 = 300;
+
 /// The duration estimate shown before Start.
 #[derive(Clone, Debug, PartialEq)]
 enum EstimateState {
@@ -212,6 +216,9 @@ pub fn TrainPanel() -> impl IntoView {
     // worker — for tens of thousands of pairs too much to redo for every label given on the
     // labelling panel (issue 19). Opening the panel does it once.
     let estimated_for = StoredValue::new(String::new());
+    // The settings still to measure, and whether a task is measuring (see below).
+    let wanted = StoredValue::new(None::<(String, Vec<TrainPair>, Vec<TrainPair>, TrainConfig)>);
+    let measuring = StoredValue::new(false);
     Effect::new(move |_| {
         if ctx.panel.get() != Panel::Train {
             return;
@@ -245,27 +252,45 @@ pub fn TrainPanel() -> impl IntoView {
             return;
         }
         estimated_for.set_value(key.clone());
-        let Some(w) = ctx.client() else { return };
         estimate.set(EstimateState::Measuring);
+        wanted.set_value(Some((key, sel.train, sel.eval, s.config.clone())));
+        if measuring.get_value() {
+            return;
+        }
+        // One estimate at a time, for the latest settings: the worker measures for seconds to a
+        // minute and handles requests in order, so one per typed field would queue minutes of
+        // estimates ahead of Start. The short wait lets a burst of edits become one request.
+        measuring.set_value(true);
         leptos::task::spawn_local(async move {
-            let config = s.config.clone();
-            let answer = w
-                .call(|id| Request::Estimate {
-                    id,
-                    train: sel.train,
-                    eval: sel.eval,
-                    config,
-                })
-                .await;
-            // The settings changed while the worker measured: a newer request owns the display.
-            if estimated_for.get_value() != key {
-                return;
+            loop {
+                crate::web::sleep_ms(ESTIMATE_SETTLE_MS).await;
+                let next = wanted.try_update_value(Option::take).flatten();
+                // A run started meanwhile: measuring now would hold its steps up.
+                let Some((key, train, eval, config)) =
+                    next.filter(|_| !ctx.train.with_untracked(|t| t.running))
+                else {
+                    break;
+                };
+                let Some(w) = ctx.client() else { break };
+                let answer = w
+                    .call(|id| Request::Estimate {
+                        id,
+                        train,
+                        eval,
+                        config,
+                    })
+                    .await;
+                // The settings changed while the worker measured: a newer request owns the display.
+                if estimated_for.get_value() != key {
+                    continue;
+                }
+                estimate.set(match answer {
+                    Ok(Response::Estimated { estimate, .. }) => EstimateState::Done(estimate),
+                    Ok(other) => EstimateState::Failed(format!("unexpected answer: {other:?}")),
+                    Err(e) => EstimateState::Failed(e),
+                });
             }
-            estimate.set(match answer {
-                Ok(Response::Estimated { estimate, .. }) => EstimateState::Done(estimate),
-                Ok(other) => EstimateState::Failed(format!("unexpected answer: {other:?}")),
-                Err(e) => EstimateState::Failed(e),
-            });
+            measuring.set_value(false);
         });
     });
 
