@@ -72,9 +72,10 @@ bench-backlog: setup web ## 10,000 synthetic incidents analysed in the app (retr
 	mkdir -p test-output
 	node tests/e2e/backlog.mjs dist --n 10000
 
-bench-scale: setup web ## a generated 10,000-incident export through load, pairs, labelling queue, find similar and a reload: step times, worst main-thread stall, tab memory
-	cargo run --release -p xtask -- sample-data --count 10000 --seed 7 --out target/scale
-	node tests/e2e/scale.mjs dist target/scale/incidents.csv
+SCALE_COUNT ?= 10000
+bench-scale: setup web ## a generated 10,000-incident export (SCALE_COUNT) through load, pairs, labelling queue, find similar and a reload: step times, worst main-thread stall, tab memory
+	cargo run --release -p xtask -- sample-data --count $(SCALE_COUNT) --seed 7 --out target/scale-$(SCALE_COUNT)
+	node tests/e2e/scale.mjs dist target/scale-$(SCALE_COUNT)/incidents.csv --out test-output/scale-$(SCALE_COUNT)
 
 GITBUGS := $(DATASETS)/gitbugs
 QUALITY_FLAGS ?= --seeds 42,43,44 --epochs 3 --max-seq-length 128

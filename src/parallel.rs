@@ -44,9 +44,36 @@ pub fn tune_allocator() {
     }
 }
 
+thread_local! {
+    /// The most threads [`map`] may use on this thread ([`at_most`]); `usize::MAX` when unbounded.
+    static CAP: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Run `f` with [`map`] (and [`data_threads`]) on this thread limited to `threads` (at least one).
+/// The browser's worker runs its background work (encoding every ticket for the labelling queue or
+/// find similar) on one thread fewer than the pool has: on a machine whose cores the pool fills,
+/// the page's own thread otherwise waits behind the pool for a core and the page stalls although
+/// it does nothing. The limit is restored when `f` returns or unwinds; keep `f` synchronous (a
+/// task that yields inside would leave the limit on for whatever runs meanwhile).
+pub fn at_most<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CAP.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CAP.with(|c| c.replace(threads.max(1))));
+    f()
+}
+
 /// Threads [`map`] uses: all cores when candle's kernels are single-threaded, else one; in the
-/// browser, the worker pool's threads (one without a pool).
+/// browser, the worker pool's threads (one without a pool); never more than [`at_most`] allows.
 pub fn data_threads() -> usize {
+    unbounded_threads().min(CAP.with(|c| c.get()))
+}
+
+/// [`data_threads`] without the [`at_most`] limit.
+fn unbounded_threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
         if candle_core::utils::get_num_threads() == 1 {
@@ -62,6 +89,13 @@ pub fn data_threads() -> usize {
     1
 }
 
+/// Threads for work the user did not start and waits on only loosely (the labelling queue, find
+/// similar): one fewer than [`data_threads`] when there are several, so that the page's thread keeps
+/// a core (see [`at_most`]).
+pub fn background_threads() -> usize {
+    data_threads().saturating_sub(1).max(1)
+}
+
 /// `items.iter().map(f).collect()`, spread over [`data_threads`] threads that each take the next
 /// unprocessed item; results keep the input order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -71,40 +105,68 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Mutex;
-        let next = AtomicUsize::new(0);
-        let slots: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.len() {
-                        break;
-                    }
-                    let r = f(&items[i]);
-                    slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                });
-            }
-        });
-        slots
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .map(|r| {
-                r.expect("every item was processed (a panicking worker propagates through scope)")
+        pulling(items, &f, |body| {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(body);
+                }
             })
-            .collect()
+        })
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
     {
         use rayon::prelude::*;
         let pool = web_pool::current().expect("data_threads() > 1 means a pool");
+        if threads < pool.current_num_threads().min(items.len()) {
+            // Limited by `at_most`: as many pulling loops as threads allowed, so the pool's other
+            // threads stay idle (a parallel iterator would use them all).
+            return pulling(items, &f, |body| {
+                pool.install(|| {
+                    rayon::scope(|s| {
+                        for _ in 0..threads {
+                            s.spawn(|_| body());
+                        }
+                    })
+                })
+            });
+        }
         // Indexed collect: results in input order whichever thread computed them.
         pool.install(|| items.par_iter().map(&f).collect())
     }
     #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
     unreachable!("one thread in the single-threaded wasm build")
+}
+
+/// [`map`] by loops that each take the next unprocessed item until none is left; `run` runs the
+/// loop `body` on as many threads as it means to use at once and returns when all have finished. Results keep the
+/// input order.
+#[cfg(any(
+    not(target_arch = "wasm32"),
+    all(target_arch = "wasm32", target_feature = "atomics")
+))]
+fn pulling<T: Sync, R: Send>(
+    items: &[T],
+    f: &(impl Fn(&T) -> R + Sync),
+    run: impl FnOnce(&(dyn Fn() + Sync)),
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    run(&|| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= items.len() {
+            break;
+        }
+        let r = f(&items[i]);
+        slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item was processed (a panicking thread propagates through scope)"))
+        .collect()
 }
 
 /// Like [`map`] for work that needs each item mutably (one group of parameters per thread in the
@@ -218,5 +280,41 @@ pub mod web_pool {
     /// The installed pool, if any.
     pub fn current() -> Option<Arc<rayon::ThreadPool>> {
         POOL.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_limits_map_and_is_undone_even_by_a_panic() {
+        let before = data_threads();
+        assert_eq!(at_most(1, data_threads), 1);
+        assert_eq!(at_most(0, data_threads), 1, "never fewer than one thread");
+        assert!(at_most(2, data_threads) <= 2);
+        assert_eq!(data_threads(), before);
+        let r = std::panic::catch_unwind(|| at_most(1, || panic!("inside")));
+        assert!(r.is_err());
+        assert_eq!(
+            data_threads(),
+            before,
+            "the limit is restored when f unwinds"
+        );
+        assert_eq!(background_threads(), before.saturating_sub(1).max(1));
+    }
+
+    #[test]
+    fn a_limited_map_keeps_the_order_and_uses_no_more_threads() {
+        let items: Vec<usize> = (0..64).collect();
+        let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+        let out = at_most(2, || {
+            map(&items, |&i| {
+                seen.lock().unwrap().insert(std::thread::current().id());
+                i * 3
+            })
+        });
+        assert_eq!(out, items.iter().map(|i| i * 3).collect::<Vec<_>>());
+        assert!(seen.lock().unwrap().len() <= 2);
     }
 }

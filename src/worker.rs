@@ -24,7 +24,7 @@ use crate::classify::PairEmbeddings;
 use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::{Error, Result};
-use crate::protocol::{Request, Response, Slot, WireFile, MAX_THREADS};
+use crate::protocol::{ReadFile, Request, Response, Slot, WireFile, MAX_THREADS};
 use crate::provenance::{sha256_hex, DataRecord};
 use crate::train::config::TrainConfig;
 use crate::train::metadata::{BaseModel, StopReason, TrainingMetadata};
@@ -52,8 +52,10 @@ struct State {
     /// Embeddings already computed, per model: the demo and the labelling queue ask for the same
     /// texts again and again. Cleared whenever the slot's model changes.
     cache: std::collections::HashMap<(Slot, String), Vec<f32>>,
-    /// Long requests the page asked to stop ([`Request::Stop`]); each checks between chunks.
-    stop: std::collections::HashSet<u64>,
+    /// The long requests going (the labelling queue, find similar, the backlog), each with
+    /// whether the page asked it to stop ([`Request::Stop`]); each checks between chunks. A Stop
+    /// for a request that has already finished is ignored, so nothing stays here.
+    long: std::collections::HashMap<u64, bool>,
     /// The thread pool's Web Workers (threaded build).
     #[cfg(target_feature = "atomics")]
     pool: Vec<web_sys::Worker>,
@@ -166,50 +168,74 @@ fn handle(req: Request) {
             query,
             candidates,
             k,
-        } => spawn_local(async move {
-            let t0 = now_ms();
-            let r = find_similar(id, slot, &query, &candidates, k).await;
-            finish(
-                id,
-                r.map(|hits| Response::Similar {
+        } => {
+            begin(id);
+            spawn_local(async move {
+                let t0 = now_ms();
+                let r = find_similar(id, slot, &query, &candidates, k).await;
+                finish(
                     id,
-                    hits,
-                    ms: now_ms() - t0,
-                }),
-            );
-        }),
-        Request::Neighbours { id, slot, texts, k } => spawn_local(async move {
-            let t0 = now_ms();
-            let r = neighbours(id, slot, &texts, k).await;
-            finish(
-                id,
-                r.map(|(rows, encoded)| Response::Neighbours {
+                    r.map(|hits| Response::Similar {
+                        id,
+                        hits,
+                        ms: now_ms() - t0,
+                    }),
+                );
+            });
+        }
+        Request::Neighbours { id, slot, texts, k } => {
+            begin(id);
+            spawn_local(async move {
+                let t0 = now_ms();
+                let r = neighbours(id, slot, &texts, k).await;
+                finish(
                     id,
-                    rows,
-                    encoded,
-                    ms: now_ms() - t0,
-                }),
-            );
-        }),
+                    r.map(|(rows, encoded)| Response::Neighbours {
+                        id,
+                        rows,
+                        encoded,
+                        ms: now_ms() - t0,
+                    }),
+                );
+            });
+        }
         Request::Backlog {
             id,
             incidents,
             trained,
             threshold,
-        } => spawn_local(async move {
-            let t0 = now_ms();
-            let r = backlog(id, &incidents, &trained, threshold).await;
-            finish(
-                id,
-                r.map(|a| Response::Backlog {
+        } => {
+            begin(id);
+            spawn_local(async move {
+                let t0 = now_ms();
+                let r = backlog(id, &incidents, &trained, threshold).await;
+                finish(
                     id,
-                    analysis: Box::new(a),
-                    ms: now_ms() - t0,
-                }),
-            );
-        }),
+                    r.map(|a| Response::Backlog {
+                        id,
+                        analysis: Box::new(a),
+                        ms: now_ms() - t0,
+                    }),
+                );
+            });
+        }
+        Request::ReadFile { id, name, bytes } => match ReadFile::read(name, bytes) {
+            Ok(file) => post(&Response::FileRead { id, file }),
+            Err(e) => fail(Some(id), e),
+        },
+        Request::GeneratePairs {
+            id,
+            name,
+            bytes,
+            prefix,
+        } => match ReadFile::generate_pairs(&name, &bytes, &prefix) {
+            Ok((files, notes)) => post(&Response::PairsGenerated { id, files, notes }),
+            Err(e) => fail(Some(id), e),
+        },
         Request::Stop { id } => STATE.with(|s| {
-            s.borrow_mut().stop.insert(id);
+            if let Some(stop) = s.borrow_mut().long.get_mut(&id) {
+                *stop = true;
+            }
         }),
         Request::ClearEmbeddings => {
             STATE.with(|s| s.borrow_mut().cache.clear());
@@ -392,17 +418,17 @@ fn embed(slot: Slot, texts: &[String]) -> Result<Vec<Vec<f32>>> {
     embed_counted(slot, texts).map(|(vectors, _)| vectors)
 }
 
-/// [`embed`], also saying how many texts went through the model (the rest were cached or repeats).
-fn embed_counted(slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)> {
+/// [`embed`], also returning the texts that went through the model, each once (the rest were in
+/// memory or repeats).
+fn embed_counted(slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, Vec<String>)> {
     let m = model(slot)?;
     let missing = not_in_memory(slot, texts);
-    let encoded = missing.len();
     if !missing.is_empty() {
         let vectors = m.encoder.encode(&missing, 32)?;
         STATE.with(|s| {
             let mut s = s.borrow_mut();
-            for (t, v) in missing.into_iter().zip(vectors) {
-                s.cache.insert((slot, t), v);
+            for (t, v) in missing.iter().zip(vectors) {
+                s.cache.insert((slot, t.clone()), v);
             }
         });
     }
@@ -413,7 +439,7 @@ fn embed_counted(slot: Slot, texts: &[String]) -> Result<(Vec<Vec<f32>>, usize)>
             .map(|t| s.cache[&(slot, t.clone())].clone())
             .collect()
     });
-    Ok((vectors, encoded))
+    Ok((vectors, missing))
 }
 
 fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> {
@@ -424,7 +450,7 @@ fn encode(slot: Slot, texts: &[String]) -> Result<impl FnOnce(u64) -> Response> 
         id,
         vectors,
         ms,
-        encoded,
+        encoded: encoded.len(),
     })
 }
 
@@ -438,9 +464,14 @@ fn progress(id: u64, what: impl Into<String>, done: usize, total: usize) {
     });
 }
 
-/// Answer long request `id` and forget that it may have been asked to stop.
+/// Note that long request `id` is going, so that a [`Request::Stop`] for it is kept.
+fn begin(id: u64) {
+    STATE.with(|s| s.borrow_mut().long.insert(id, false));
+}
+
+/// Answer long request `id` (begun with [`begin`]) and forget it.
 fn finish(id: u64, r: Result<Response>) {
-    STATE.with(|s| s.borrow_mut().stop.remove(&id));
+    STATE.with(|s| s.borrow_mut().long.remove(&id));
     match r {
         Ok(r) => post(&r),
         Err(e) => fail(Some(id), e),
@@ -449,7 +480,7 @@ fn finish(id: u64, r: Result<Response>) {
 
 /// An error when the page asked request `id` to stop ([`Request::Stop`]).
 fn stopped(id: u64) -> Result<()> {
-    if STATE.with(|s| s.borrow().stop.contains(&id)) {
+    if STATE.with(|s| s.borrow().long.get(&id) == Some(&true)) {
         Err(Error::Invalid("cancelled".into()))
     } else {
         Ok(())
@@ -517,10 +548,12 @@ async fn embed_reporting(id: u64, slot: Slot, texts: &[String]) -> Result<(Vec<V
                 slot.name()
             )));
         }
-        let new = not_in_memory(slot, chunk);
-        let (v, n) = embed_counted(slot, chunk)?;
+        // On one thread fewer than the pool has: the page keeps a core (parallel::at_most).
+        let (v, new) = crate::parallel::at_most(crate::parallel::background_threads(), || {
+            embed_counted(slot, chunk)
+        })?;
         out.extend(v);
-        encoded += n;
+        encoded += new.len();
         let entries: Vec<(String, Vec<f32>)> = STATE.with(|s| {
             let s = s.borrow();
             new.iter()
@@ -548,11 +581,13 @@ async fn neighbours(
 ) -> Result<(crate::protocol::NeighbourRows, usize)> {
     let (vectors, encoded) = embed_reporting(id, slot, texts).await?;
     stopped(id)?;
-    let found = crate::eval::neighbours::within(
-        &vectors,
-        crate::eval::neighbours::Search::top(k),
-        &mut |done, total| progress(id, "finding each ticket's nearest", done, total),
-    )?;
+    let found = crate::parallel::at_most(crate::parallel::background_threads(), || {
+        crate::eval::neighbours::within(
+            &vectors,
+            crate::eval::neighbours::Search::top(k),
+            &mut |done, total| progress(id, "finding each ticket's nearest", done, total),
+        )
+    })?;
     let rows = found
         .rows
         .into_iter()
@@ -583,14 +618,16 @@ async fn backlog(
         .zip(embeddings.iter().map(Vec::as_slice))
         .collect();
     let trained: Vec<&str> = trained.iter().map(String::as_str).collect();
-    crate::eval::backlog::analyse(
-        &set,
-        (!trained.is_empty()).then_some(trained.as_slice()),
-        &models,
-        threshold,
-        42,
-        &mut |done, total| progress(id, "grouping", done, total),
-    )
+    crate::parallel::at_most(crate::parallel::background_threads(), || {
+        crate::eval::backlog::analyse(
+            &set,
+            (!trained.is_empty()).then_some(trained.as_slice()),
+            &models,
+            threshold,
+            42,
+            &mut |done, total| progress(id, "grouping", done, total),
+        )
+    })
 }
 
 async fn find_similar(

@@ -12,12 +12,9 @@ use leptos::task::spawn_local;
 use super::dropzone::{DropZone, Dropped};
 use super::glue::{self, Store};
 use super::state::{Ctx, DataFile};
-use crate::data::detect::{detect_and_load, Dataset};
-use crate::data::generate::{
-    generate_pairs, relationship_pairs_json, training_pairs_json, PairGenConfig,
-};
+use crate::data::detect::Dataset;
 use crate::data::relationships::Relation;
-use crate::protocol::Request;
+use crate::protocol::{ReadFile, Request, Response};
 
 /// The sample files under [`super::SAMPLE_DATA_URL`].
 pub const SAMPLE_FILES: [&str; 5] = [
@@ -28,12 +25,53 @@ pub const SAMPLE_FILES: [&str; 5] = [
     "incidents.csv",
 ];
 
-/// Read a file into the app (replacing one of the same name); `persist` stores its bytes.
+/// Read a file into the app (replacing one of the same name); `persist` stores its bytes. The
+/// file is read in the reader worker ([`Ctx::reader`]).
 pub async fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result<(), String> {
-    let sha256 = crate::web::sha256_hex(&bytes).await;
-    let dataset = detect_and_load(&bytes, &name).map_err(|e| e.to_string())?;
+    let file = match ctx.reader() {
+        Some(reader) => {
+            let shown = name.clone();
+            match reader
+                .call(|id| Request::ReadFile { id, name, bytes })
+                .await
+                .map_err(|e| reader_failed(&shown, e))?
+            {
+                Response::FileRead { file, .. } => file,
+                other => {
+                    return Err(format!(
+                        "{shown}: unexpected answer from the reader: {other:?}"
+                    ))
+                }
+            }
+        }
+        None => ReadFile::read(name, bytes).map_err(|e| e.to_string())?,
+    };
+    add_read(ctx, file, persist).await
+}
+
+/// What to say when the reader worker could not read `name`: its own message (file, record,
+/// field), or, when it stopped, the likely cause.
+fn reader_failed(name: &str, e: String) -> String {
+    if e == super::worker_client::WENT_AWAY {
+        format!(
+            "{name}: could not be read: the worker reading it stopped. A very large file can take \
+             more memory than a browser tab has: split it, or use the ticketsim command line."
+        )
+    } else {
+        e
+    }
+}
+
+/// Add a file the reader worker read. Its dataset is decoded here (one JSON buffer: tens of
+/// milliseconds for 10,000 incidents, against 350 ms to parse the export on this thread).
+async fn add_read(ctx: Ctx, file: ReadFile, persist: bool) -> Result<(), String> {
+    let sha256 = crate::web::sha256_hex(&file.bytes).await;
+    let dataset = file.decode().map_err(|e| e.to_string())?;
+    let ReadFile { name, bytes, .. } = file;
+    let bytes = Arc::new(bytes);
     let file = DataFile {
         name: name.clone(),
+        source: matches!(dataset, Dataset::Incidents(_)).then(|| bytes.clone()),
         dataset: Arc::new(dataset),
         sha256,
         bytes: bytes.len(),
@@ -95,43 +133,46 @@ fn remove_file(ctx: Ctx, name: String) {
     });
 }
 
-/// Incidents → training and relationship pairs for both sides, added as files. In turns, with the
-/// browser let in between (the click's frame, then each file): pairs of 10,000 incidents are four
-/// files of tens of thousands of pairs, and generating, writing and reading them in one go froze
-/// the page for 0.8 s (issue 19).
+/// Incidents → training and relationship pairs for both sides, added as files. Generated and read
+/// in the reader worker; the page adds the four files in turns, with the browser let in between:
+/// pairs of 10,000 incidents are four files of tens of thousands of pairs, and generating, writing
+/// and reading them on this thread froze the page for 0.8 s (issue 19).
 fn generate_from(ctx: Ctx, file: &DataFile, errors: RwSignal<Vec<String>>) {
-    let dataset = file.dataset.clone();
-    let stem = file
-        .name
-        .rsplit_once('.')
-        .map_or(&*file.name, |(s, _)| s)
-        .to_string();
+    let Some(source) = file.source.clone() else {
+        return;
+    };
+    let name = file.name.clone();
+    let prefix = name.rsplit_once('.').map_or(&*name, |(s, _)| s).to_string();
     spawn_local(async move {
-        let Dataset::Incidents(l) = &*dataset else {
-            return;
+        let generated = match ctx.reader() {
+            Some(reader) => {
+                let bytes = source.to_vec();
+                let asked = name.clone();
+                match reader
+                    .call(|id| Request::GeneratePairs {
+                        id,
+                        name: asked,
+                        bytes,
+                        prefix,
+                    })
+                    .await
+                {
+                    Ok(Response::PairsGenerated { files, notes, .. }) => Ok((files, notes)),
+                    Ok(other) => Err(format!(
+                        "{name}: unexpected answer from the reader: {other:?}"
+                    )),
+                    Err(e) => Err(reader_failed(&name, e)),
+                }
+            }
+            None => ReadFile::generate_pairs(&name, &source, &prefix).map_err(|e| e.to_string()),
         };
-        crate::web::yield_now().await;
-        let g = match generate_pairs(&l.records, &PairGenConfig::default()) {
+        let (files, mut errs) = match generated {
             Ok(g) => g,
-            Err(e) => return errors.set(vec![e.to_string()]),
+            Err(e) => return errors.set(vec![e]),
         };
-        let mut errs: Vec<String> = g.notes.clone();
-        for (suffix, side, training) in [
-            ("training_pairs.json", &g.train, true),
-            ("eval_pairs.json", &g.eval, true),
-            ("relationship_pairs.json", &g.train, false),
-            ("relationship_eval_pairs.json", &g.eval, false),
-        ] {
+        for file in files {
             crate::web::yield_now().await;
-            let json = if training {
-                training_pairs_json(&side.training)
-            } else {
-                relationship_pairs_json(&side.relationships)
-            };
-            let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
-            drop(json);
-            crate::web::yield_now().await;
-            if let Err(e) = add_file(ctx, format!("{stem} → {suffix}"), bytes, true).await {
+            if let Err(e) = add_read(ctx, file, true).await {
                 errs.push(e);
             }
         }

@@ -41,6 +41,10 @@ pub struct DataFile {
     pub sha256: String,
     /// Its size in bytes.
     pub bytes: usize,
+    /// The file's contents, kept for an incident export only: pairs are generated from it by the
+    /// reader worker, which gets these bytes (sending the records would cost the page a walk over
+    /// each of them).
+    pub source: Option<Arc<Vec<u8>>>,
 }
 
 impl DataFile {
@@ -209,6 +213,8 @@ pub struct ComputeState {
 pub struct Ctx {
     /// The worker.
     pub worker: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
+    /// The worker that reads data files ([`Ctx::reader`]); started on first use.
+    reader: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
     /// The loaded model.
     pub base: RwSignal<Option<ModelState>>,
     /// The fine-tuned model (best checkpoint of the last run).
@@ -321,6 +327,7 @@ impl Ctx {
     pub fn new() -> Self {
         Ctx {
             worker: StoredValue::new_local(None),
+            reader: StoredValue::new_local(None),
             base: RwSignal::new(None),
             tuned: RwSignal::new(None),
             model_status: RwSignal::new(String::new()),
@@ -364,6 +371,32 @@ impl Ctx {
     /// The worker (`None` only when it could not start, which the page says).
     pub fn client(self) -> Option<Rc<WorkerClient>> {
         self.worker.get_value()
+    }
+
+    /// The worker that reads data files (see [`WorkerClient::spawn_reader`]), started on first
+    /// use and again after it stopped (its calls then fail, naming the likely cause). `None` when
+    /// the browser cannot start one: the page then reads files itself.
+    pub fn reader(self) -> Option<Rc<WorkerClient>> {
+        if let Some(r) = self.reader.get_value() {
+            return Some(r);
+        }
+        let started = WorkerClient::spawn_reader(move |what| {
+            web_sys::console::warn_1(&format!("the file reader stopped: {what}").into());
+            if let Some(r) = self.reader.get_value() {
+                r.terminate();
+            }
+            self.reader.set_value(None);
+        });
+        match started {
+            Ok(r) => {
+                self.reader.set_value(Some(r.clone()));
+                Some(r)
+            }
+            Err(e) => {
+                web_sys::console::warn_1(&format!("no file reader ({e}): reading here").into());
+                None
+            }
+        }
     }
 
     /// The worker stopped (a trap: in wasm, most often an allocation failure). A stopped worker
@@ -564,7 +597,9 @@ impl Ctx {
             | Response::Backlog { .. }
             | Response::Exported { .. }
             | Response::Estimated { .. }
-            | Response::Benched { .. } => {}
+            | Response::Benched { .. }
+            | Response::FileRead { .. }
+            | Response::PairsGenerated { .. } => {}
         }
     }
 
@@ -697,22 +732,7 @@ impl Ctx {
         }));
         out
     }
-}
 
-impl Default for Ctx {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ComputeState {
-    /// "2 cores" / "1 core": what the panels say the work runs on.
-    pub fn cores(&self) -> String {
-        plural(self.threads.max(1), "core")
-    }
-}
-
-impl Ctx {
     /// The progress of the running long request, as the Label and Backlog steps show it:
     /// "encoding with the base model: 2304 of 10000, about 3 min 10 s left" (the ETA from the
     /// stage's own rate, once it has run 2 s). Reactive in [`Ctx::progress`].
@@ -740,6 +760,19 @@ impl Ctx {
         if let (Some((id, ..)), Some(w)) = (self.progress.get_untracked(), self.client()) {
             w.send(&Request::Stop { id });
         }
+    }
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ComputeState {
+    /// "2 cores" / "1 core": what the panels say the work runs on.
+    pub fn cores(&self) -> String {
+        plural(self.threads.max(1), "core")
     }
 }
 

@@ -23,6 +23,9 @@ pub const THREADED_WORKER_URL: &str = "./mt/worker_loader.js";
 /// The channel a crashed pool thread reports on and the listener that must live as long as it.
 type PoolCrash = (web_sys::BroadcastChannel, Closure<dyn FnMut(MessageEvent)>);
 
+/// What a call answers when its worker stopped before answering ([`WorkerClient::call`]).
+pub const WENT_AWAY: &str = "the worker went away";
+
 /// The BroadcastChannel a crashed pool thread reports on (`www/mt/pool_worker.js`).
 pub const POOL_CRASH_CHANNEL: &str = "ticketsim-pool";
 
@@ -125,11 +128,28 @@ impl WorkerClient {
         } else {
             WORKER_URL
         };
+        Self::start(url, "worker", on_event, on_crash)
+    }
+
+    /// Start a worker that only reads data files ([`Request::ReadFile`],
+    /// [`Request::GeneratePairs`]): the single-threaded build, with no model. Apart from the
+    /// compute worker, so that a dropped file is read at once while a training step holds that
+    /// one for seconds, and so that a file too big for a tab's memory takes down only this one.
+    pub fn spawn_reader(on_crash: impl Fn(String) + 'static) -> Result<Rc<Self>, String> {
+        Self::start(WORKER_URL, "reader", |_| {}, on_crash)
+    }
+
+    fn start(
+        url: &str,
+        role: &str,
+        on_event: impl Fn(Response) + 'static,
+        on_crash: impl Fn(String) + 'static,
+    ) -> Result<Rc<Self>, String> {
         // A name of its own: its pool threads report crashes under it, and the page ignores the
         // reports of a worker it already replaced (every pool thread of a crashed worker reports).
         thread_local!(static STARTED: Cell<u32> = const { Cell::new(0) });
         let name = format!(
-            "ticketsim worker {}",
+            "ticketsim {role} {}",
             STARTED.with(|n| {
                 n.set(n.get() + 1);
                 n.get()
@@ -173,7 +193,9 @@ impl WorkerClient {
                     | Response::Backlog { id, .. }
                     | Response::Exported { id, .. }
                     | Response::Estimated { id, .. }
-                    | Response::Benched { id, .. } => Some(*id),
+                    | Response::Benched { id, .. }
+                    | Response::FileRead { id, .. }
+                    | Response::PairsGenerated { id, .. } => Some(*id),
                     Response::Error { id, .. } => *id,
                     _ => None,
                 };
@@ -313,7 +335,6 @@ impl WorkerClient {
         let (tx, rx) = oneshot::channel();
         self.pending.borrow_mut().insert(id, tx);
         self.send(&make(id));
-        rx.await
-            .unwrap_or_else(|_| Err("the worker went away".into()))
+        rx.await.unwrap_or_else(|_| Err(WENT_AWAY.into()))
     }
 }

@@ -3,7 +3,7 @@
 //! records wins. A relationship file also reads as training pairs when its label is numeric, and
 //! a pairs file never reads as incidents (no id), so ties go relationship → training → incidents.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::incidents::{load_incidents, Incident};
 use super::load::{Loaded, Mode};
@@ -36,7 +36,7 @@ impl DataKind {
 }
 
 /// A loaded data file of any kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Dataset {
     /// Training pairs.
     TrainingPairs(Loaded<TrainPair>),

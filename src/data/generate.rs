@@ -1000,6 +1000,26 @@ fn side_notes(
     }
 }
 
+/// The pair files of a generation, in the order `ticketsim pairs` writes them and the app adds them.
+pub const PAIR_FILES: [&str; 4] = [
+    "training_pairs.json",
+    "eval_pairs.json",
+    "relationship_pairs.json",
+    "relationship_eval_pairs.json",
+];
+
+/// The contents of the [`PAIR_FILES`], by name: both sides' training pairs, then both sides'
+/// relationship pairs.
+pub fn pair_files(g: &GeneratedPairs) -> [(&'static str, Value); 4] {
+    let [train, eval, rel, rel_eval] = PAIR_FILES;
+    [
+        (train, training_pairs_json(&g.train.training)),
+        (eval, training_pairs_json(&g.eval.training)),
+        (rel, relationship_pairs_json(&g.train.relationships)),
+        (rel_eval, relationship_pairs_json(&g.eval.relationships)),
+    ]
+}
+
 /// Training pairs in the seeds' `training_pairs.json` shape: `{"positive_pairs": [[a, b], ...],
 /// "negative_pairs": [[a, b], ...]}` — positives by [`TrainPair::is_positive`] — plus, when every
 /// pair has a [`PairKind`], `positive_kinds` / `negative_kinds` parallel to them (the notebooks read

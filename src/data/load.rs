@@ -67,7 +67,7 @@ impl SkipReason {
 }
 
 /// A skipped record: why, and the full error (file, record, field, message).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Skipped {
     /// The category, for counting.
     pub reason: SkipReason,
@@ -76,7 +76,7 @@ pub struct Skipped {
 }
 
 /// What a loader read, kept and skipped.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LoadReport {
     /// The file, as the user named it.
     pub file: String,
@@ -134,8 +134,9 @@ impl LoadReport {
     }
 }
 
-/// Records a loader returns with its report.
-#[derive(Clone, Debug)]
+/// Records a loader returns with its report. Serialisable, so the browser's worker can read a file
+/// and hand the page the result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Loaded<T> {
     /// The good records, in file order.
     pub records: Vec<T>,

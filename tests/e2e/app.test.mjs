@@ -300,6 +300,29 @@ async function main() {
   check((await page.locator('[data-testid="panel-evaluate"] img').count()) === 0, "and no <img> was created from it");
   await shot("tickets");
 
+  // Pairs generated from an export, in the worker that reads files: files named after it, read
+  // as the kinds they are; and a file that is no data file is refused with its name.
+  await tab("data");
+  await page.locator('[data-testid="data-file"]', { hasText: "linked_incidents.json" }).locator('[data-testid="generate-pairs"]').click();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="data-file-name"]')].some((e) => e.textContent === "linked_incidents → training_pairs.json"),
+    null,
+    { timeout: 60000 }
+  );
+  const generated = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="data-file"]')]
+      .map((f) => [f.querySelector('[data-testid="data-file-name"]').textContent, f.querySelector('[data-testid="data-file-kind"]').textContent])
+      .filter(([n]) => n.startsWith("linked_incidents → "))
+  );
+  const expectedKind = (n) => (n.includes("relationship") ? "relationship pairs" : "training pairs");
+  check(
+    generated.length >= 1 && generated.every(([n, k]) => k === expectedKind(n)),
+    `pairs are generated from an export and read as their kinds (${generated.map(([n, k]) => `${n}: ${k}`).join("; ")}; notes: ${await text("data-errors")})`
+  );
+  await dropJson(page, "broken.json", '{"positive_pairs": [["vpn down"');
+  await page.waitForFunction(() => /^broken\.json: /m.test(document.querySelector('[data-testid="data-errors"]').innerText), null, { timeout: 30000 });
+  check(true, `a file that cannot be read is refused, named (${await text("data-errors")})`);
+
   // 9. A new user: a fresh browser profile drops data/training_pairs.json and presses Train with
   // the defaults (the recommended mnrl recipe, 12 epochs). It must start (base evaluation, then steps with an ETA); the run
   // would take hours in a browser, so it is cancelled after the first step and keeps a checkpoint.

@@ -171,21 +171,11 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         !o.status.success() && err.contains("made with other settings"),
         "{err}"
     );
-    let pick = |r: &serde_json::Value| -> Vec<serde_json::Value> {
-        r["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| ["base", "bm25", "mnrl"].contains(&m[0].as_str().unwrap()))
-            .map(|m| {
-                let mut m = m.clone();
-                m[1].as_object_mut().unwrap().remove("train_seconds");
-                m
-            })
-            .collect()
-    };
     for i in 0..2 {
-        assert_eq!(pick(&again["report"]["rounds"][i]), pick(&rounds[i]));
+        assert_eq!(
+            measured(&again["report"]["rounds"][i], KEPT),
+            measured(&rounds[i], KEPT)
+        );
     }
     // A kept round whose split is not today's (the pair generator changed since) runs again.
     let path = dir.join("b.json");
@@ -199,7 +189,10 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         "{err}"
     );
     for i in 0..2 {
-        assert_eq!(pick(&mended["report"]["rounds"][i]), pick(&rounds[i]));
+        assert_eq!(
+            measured(&mended["report"]["rounds"][i], KEPT),
+            measured(&rounds[i], KEPT)
+        );
     }
     // Another recipe is added to the kept rounds: only it runs, and it measures what it measured
     // in the full run; the report keeps mnrl.
@@ -220,21 +213,6 @@ fn every_recipe_is_measured_on_the_held_out_side() {
         serde_json::json!(["mnrl", "cosent"])
     );
     // By name: the full run lists cosent before mnrl, the resumed report after it.
-    let strip = |r: &serde_json::Value,
-                 keep: &[&str]|
-     -> std::collections::BTreeMap<String, serde_json::Value> {
-        r["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| keep.contains(&m[0].as_str().unwrap()))
-            .map(|m| {
-                let mut f = m[1].clone();
-                f.as_object_mut().unwrap().remove("train_seconds");
-                (m[0].as_str().unwrap().to_string(), f)
-            })
-            .collect()
-    };
     for i in 0..2 {
         let r = &added["report"]["rounds"][i];
         let names: Vec<&str> = r["methods"]
@@ -245,7 +223,7 @@ fn every_recipe_is_measured_on_the_held_out_side() {
             .collect();
         assert_eq!(names, ["base", "bm25", "mnrl", "cosent"]);
         let all = ["base", "bm25", "mnrl", "cosent"];
-        assert_eq!(strip(r, &all), strip(&rounds[i], &all));
+        assert_eq!(measured(r, &all), measured(&rounds[i], &all));
     }
     // Resuming with fewer seeds keeps the others' rounds (nothing measured is dropped).
     let (fewer, err) = run_seeds(&dir, &model, "b", "4", &["--recipe", "mnrl", "--resume"]);
@@ -282,3 +260,25 @@ fn the_default_recipe_is_the_one_the_committed_reports_recommend() {
         picked
     );
 }
+
+/// The methods of a quality round named in `keep`, by name, with what each measured except its
+/// training time (which differs from run to run).
+fn measured(
+    round: &serde_json::Value,
+    keep: &[&str],
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    round["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| keep.contains(&m[0].as_str().unwrap()))
+        .map(|m| {
+            let mut f = m[1].clone();
+            f.as_object_mut().unwrap().remove("train_seconds");
+            (m[0].as_str().unwrap().to_string(), f)
+        })
+        .collect()
+}
+
+/// What a resumed mnrl report must keep of the full run.
+const KEPT: &[&str] = &["base", "bm25", "mnrl"];

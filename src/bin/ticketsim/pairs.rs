@@ -9,8 +9,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 
 use ticketsim::data::generate::{
-    generate_pairs, relationship_pairs_json, training_pairs_json, GeneratedPairs, PairGenConfig,
-    SideCounts,
+    generate_pairs, pair_files, GeneratedPairs, PairGenConfig, SideCounts, PAIR_FILES,
 };
 use ticketsim::data::incidents::load_incidents;
 use ticketsim::native::read_file;
@@ -75,14 +74,8 @@ impl PairsArgs {
     }
 }
 
-/// The files written, in the order they are listed in the summary.
-const FILES: [&str; 5] = [
-    "training_pairs.json",
-    "eval_pairs.json",
-    "relationship_pairs.json",
-    "relationship_eval_pairs.json",
-    "pairs_report.json",
-];
+/// The report written next to the [`PAIR_FILES`].
+const REPORT_FILE: &str = "pairs_report.json";
 
 /// Run the command.
 pub fn run(args: PairsArgs) -> Result<()> {
@@ -118,16 +111,10 @@ pub fn run(args: PairsArgs) -> Result<()> {
         "counts": { "train": generated.train.counts, "eval": generated.eval.counts },
         "notes": generated.notes,
     });
-    let contents = [
-        training_pairs_json(&generated.train.training),
-        training_pairs_json(&generated.eval.training),
-        relationship_pairs_json(&generated.train.relationships),
-        relationship_pairs_json(&generated.eval.relationships),
-        report,
-    ];
-    for (file, value) in FILES.iter().zip(&contents) {
-        write_json(&args.out.join(file), value)?;
+    for (file, value) in pair_files(&generated) {
+        write_json(&args.out.join(file), &value)?;
     }
+    write_json(&args.out.join(REPORT_FILE), &report)?;
 
     eprint!("{}", table(&generated));
     // The loader's notes describe the file (what columns it lacks); the generator's say what that
@@ -138,8 +125,9 @@ pub fn run(args: PairsArgs) -> Result<()> {
     for note in &generated.notes {
         eprintln!("note: {note}");
     }
-    let files: Vec<String> = FILES
+    let files: Vec<String> = PAIR_FILES
         .iter()
+        .chain([&REPORT_FILE])
         .map(|f| args.out.join(f).display().to_string())
         .collect();
     println!(
