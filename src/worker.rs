@@ -168,57 +168,39 @@ fn handle(req: Request) {
             query,
             candidates,
             k,
-        } => {
-            begin(id);
-            spawn_local(async move {
-                let t0 = now_ms();
-                let r = find_similar(id, slot, &query, &candidates, k).await;
-                finish(
-                    id,
-                    r.map(|hits| Response::Similar {
-                        id,
-                        hits,
-                        ms: now_ms() - t0,
-                    }),
-                );
-            });
-        }
-        Request::Neighbours { id, slot, texts, k } => {
-            begin(id);
-            spawn_local(async move {
-                let t0 = now_ms();
-                let r = neighbours(id, slot, &texts, k).await;
-                finish(
-                    id,
-                    r.map(|(rows, encoded)| Response::Neighbours {
-                        id,
-                        rows,
-                        encoded,
-                        ms: now_ms() - t0,
-                    }),
-                );
-            });
-        }
+        } => long(id, async move {
+            let t0 = now_ms();
+            let hits = find_similar(id, slot, &query, &candidates, k).await?;
+            Ok(Response::Similar {
+                id,
+                hits,
+                ms: now_ms() - t0,
+            })
+        }),
+        Request::Neighbours { id, slot, texts, k } => long(id, async move {
+            let t0 = now_ms();
+            let (rows, encoded) = neighbours(id, slot, &texts, k).await?;
+            Ok(Response::Neighbours {
+                id,
+                rows,
+                encoded,
+                ms: now_ms() - t0,
+            })
+        }),
         Request::Backlog {
             id,
             incidents,
             trained,
             threshold,
-        } => {
-            begin(id);
-            spawn_local(async move {
-                let t0 = now_ms();
-                let r = backlog(id, &incidents, &trained, threshold).await;
-                finish(
-                    id,
-                    r.map(|a| Response::Backlog {
-                        id,
-                        analysis: Box::new(a),
-                        ms: now_ms() - t0,
-                    }),
-                );
-            });
-        }
+        } => long(id, async move {
+            let t0 = now_ms();
+            let analysis = backlog(id, &incidents, &trained, threshold).await?;
+            Ok(Response::Backlog {
+                id,
+                analysis: Box::new(analysis),
+                ms: now_ms() - t0,
+            })
+        }),
         Request::ReadFile { id, name, bytes } => match ReadFile::read(name, bytes) {
             Ok(file) => post(&Response::FileRead { id, file }),
             Err(e) => fail(Some(id), e),
@@ -464,18 +446,18 @@ fn progress(id: u64, what: impl Into<String>, done: usize, total: usize) {
     });
 }
 
-/// Note that long request `id` is going, so that a [`Request::Stop`] for it is kept.
-fn begin(id: u64) {
+/// Run long request `id` as a task of its own (it yields between chunks, so the worker keeps
+/// answering), noted as going so that a [`Request::Stop`] for it is kept until it answers.
+fn long(id: u64, work: impl std::future::Future<Output = Result<Response>> + 'static) {
     STATE.with(|s| s.borrow_mut().long.insert(id, false));
-}
-
-/// Answer long request `id` (begun with [`begin`]) and forget it.
-fn finish(id: u64, r: Result<Response>) {
-    STATE.with(|s| s.borrow_mut().long.remove(&id));
-    match r {
-        Ok(r) => post(&r),
-        Err(e) => fail(Some(id), e),
-    }
+    spawn_local(async move {
+        let r = work.await;
+        STATE.with(|s| s.borrow_mut().long.remove(&id));
+        match r {
+            Ok(r) => post(&r),
+            Err(e) => fail(Some(id), e),
+        }
+    });
 }
 
 /// An error when the page asked request `id` to stop ([`Request::Stop`]).

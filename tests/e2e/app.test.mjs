@@ -115,7 +115,11 @@ async function main() {
   // 3. Label three pairs with the keyboard.
   await tab("label");
   await page.click('[data-testid="build-queue"]');
-  await page.waitForSelector('[data-testid="label-pair"]', { timeout: 180000 });
+  await page.waitForSelector('[data-testid="label-pair"]', { timeout: 180000 }).catch(async (e) => {
+    await page.screenshot({ path: path.join(out, "queue-failed.png"), fullPage: true });
+    const said = await page.locator('[data-testid="label-status"]').first().innerText().catch(() => "?");
+    throw new Error(`the queue was not built (the page says: ${said}): ${e.message}`);
+  });
   check((await text("label-position")).startsWith("pair 1 of"), "the queue starts at its first pair");
   await page.keyboard.press("1");
   await waitText("label-count", /^1$/, 10000);
