@@ -138,8 +138,8 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 }
 
 /// [`map`] by loops that each take the next unprocessed item until none is left; `run` runs the
-/// loop `body` on as many threads as it means to use at once and returns when all have finished. Results keep the
-/// input order.
+/// loop `body` on as many threads as it means to use at once and returns when all have finished.
+/// Results keep the input order.
 #[cfg(any(
     not(target_arch = "wasm32"),
     all(target_arch = "wasm32", target_feature = "atomics")

@@ -55,7 +55,9 @@ pub struct WireFile {
     pub bytes: Vec<u8>,
 }
 
-/// A data file read in a worker, as it crosses to the page.
+/// A data file read in a worker ([`Request::answer_data`]): the files of
+/// [`Response::PairsGenerated`] cross to the page whole; a dropped file's [`Response::FileRead`]
+/// carries only the dataset (the page has the bytes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReadFile {
     /// The file's name.
@@ -132,6 +134,38 @@ impl ReadFile {
 /// Beyond it the shards of a batch and the encode batches are too few to keep more threads busy,
 /// and each thread holds its own activations.
 pub const MAX_THREADS: usize = 16;
+
+impl Request {
+    /// The answer to a data request ([`Request::ReadFile`], [`Request::GeneratePairs`]), computed
+    /// on this thread, a failure as [`Response::Error`]; `None` for any other request. The reader
+    /// worker answers with it, and the page too where no worker can start: one way to read a file.
+    pub fn answer_data(self) -> Option<Response> {
+        let (id, answer) = match self {
+            Request::ReadFile { id, name, bytes } => (
+                id,
+                ReadFile::read(name, bytes).map(|f| Response::FileRead {
+                    id,
+                    dataset: f.dataset,
+                }),
+            ),
+            Request::GeneratePairs {
+                id,
+                name,
+                bytes,
+                prefix,
+            } => (
+                id,
+                ReadFile::generate_pairs(&name, &bytes, &prefix)
+                    .map(|(files, notes)| Response::PairsGenerated { id, files, notes }),
+            ),
+            _ => return None,
+        };
+        Some(answer.unwrap_or_else(|e| Response::Error {
+            id: Some(id),
+            message: e.to_string(),
+        }))
+    }
+}
 
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -459,12 +493,13 @@ pub enum Response {
         /// Its entries.
         files: Vec<String>,
     },
-    /// Answer to [`Request::ReadFile`].
+    /// Answer to [`Request::ReadFile`]: what the file was read as (the page has its bytes).
     FileRead {
         /// The request's id.
         id: u64,
-        /// The file as read: a [`crate::data::detect::Dataset`], as JSON ([`ReadFile::decode`]).
-        file: ReadFile,
+        /// A [`crate::data::detect::Dataset`], as JSON ([`ReadFile::dataset`]).
+        #[serde(with = "serde_bytes")]
+        dataset: Vec<u8>,
     },
     /// Answer to [`Request::GeneratePairs`].
     PairsGenerated {
@@ -535,10 +570,19 @@ mod tests {
                     INC2,,,Network\nINC3,Printer jam,paper stuck,Hardware\n";
         let file = ReadFile::read("incidents.csv".into(), csv.to_vec()).unwrap();
         assert_eq!(file.bytes, csv);
-        let answer = Response::FileRead {
+        let ask = Request::ReadFile {
             id: 3,
-            file: file.clone(),
+            name: "incidents.csv".into(),
+            bytes: csv.to_vec(),
         };
+        let answer = ask.answer_data().unwrap();
+        assert_eq!(
+            answer,
+            Response::FileRead {
+                id: 3,
+                dataset: file.dataset.clone()
+            }
+        );
         let j = serde_json::to_string(&answer).unwrap();
         assert_eq!(serde_json::from_str::<Response>(&j).unwrap(), answer);
         let read = file.decode().unwrap();
@@ -554,6 +598,21 @@ mod tests {
 
         let bad = ReadFile::read("notes.txt".into(), b"\x00\x01".to_vec()).unwrap_err();
         assert!(bad.to_string().contains("notes.txt"), "{bad}");
+        // Answered as the worker answers a failed request: an error with the request's id.
+        let refused = Request::ReadFile {
+            id: 4,
+            name: "notes.txt".into(),
+            bytes: b"\x00\x01".to_vec(),
+        }
+        .answer_data();
+        assert_eq!(
+            refused,
+            Some(Response::Error {
+                id: Some(4),
+                message: bad.to_string()
+            })
+        );
+        assert_eq!(Request::Cancel.answer_data(), None, "not a data request");
     }
 
     #[test]

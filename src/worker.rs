@@ -24,7 +24,7 @@ use crate::classify::PairEmbeddings;
 use crate::data::pairs::TrainPair;
 use crate::encoder::{ModelFiles, SentenceEncoder};
 use crate::error::{Error, Result};
-use crate::protocol::{ReadFile, Request, Response, Slot, WireFile, MAX_THREADS};
+use crate::protocol::{Request, Response, Slot, WireFile, MAX_THREADS};
 use crate::provenance::{sha256_hex, DataRecord};
 use crate::train::config::TrainConfig;
 use crate::train::metadata::{BaseModel, StopReason, TrainingMetadata};
@@ -201,19 +201,11 @@ fn handle(req: Request) {
                 ms: now_ms() - t0,
             })
         }),
-        Request::ReadFile { id, name, bytes } => match ReadFile::read(name, bytes) {
-            Ok(file) => post(&Response::FileRead { id, file }),
-            Err(e) => fail(Some(id), e),
-        },
-        Request::GeneratePairs {
-            id,
-            name,
-            bytes,
-            prefix,
-        } => match ReadFile::generate_pairs(&name, &bytes, &prefix) {
-            Ok((files, notes)) => post(&Response::PairsGenerated { id, files, notes }),
-            Err(e) => fail(Some(id), e),
-        },
+        req @ (Request::ReadFile { .. } | Request::GeneratePairs { .. }) => {
+            if let Some(answer) = req.answer_data() {
+                post(&answer);
+            }
+        }
         Request::Stop { id } => STATE.with(|s| {
             if let Some(stop) = s.borrow_mut().long.get_mut(&id) {
                 *stop = true;

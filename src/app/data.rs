@@ -26,40 +26,54 @@ pub const SAMPLE_FILES: [&str; 5] = [
 ];
 
 /// Read a file into the app (replacing one of the same name); `persist` stores its bytes. The
-/// file is read in the reader worker ([`Ctx::reader`]).
+/// file is read in the reader worker ([`Ctx::reader`]), which answers with what it read only: the
+/// bytes stay here (back through postMessage they would be copied twice more).
 pub async fn add_file(ctx: Ctx, name: String, bytes: Vec<u8>, persist: bool) -> Result<(), String> {
-    let file = match ctx.reader() {
-        Some(reader) => {
-            let shown = name.clone();
-            match reader
-                .call(|id| Request::ReadFile { id, name, bytes })
-                .await
-                .map_err(|e| reader_failed(&shown, e))?
-            {
-                Response::FileRead { file, .. } => file,
-                other => {
-                    return Err(format!(
-                        "{shown}: unexpected answer from the reader: {other:?}"
-                    ))
-                }
-            }
-        }
-        None => ReadFile::read(name, bytes).map_err(|e| e.to_string())?,
+    let (asked, sent) = (name.clone(), bytes.clone());
+    let file = match ask_reader(ctx, &name, |id| Request::ReadFile {
+        id,
+        name: asked,
+        bytes: sent,
+    })
+    .await?
+    {
+        Response::FileRead { dataset, .. } => ReadFile {
+            name,
+            bytes,
+            dataset,
+        },
+        _ => return Err(format!("{name}: the reader answered another request")),
     };
     add_read(ctx, file, persist).await
 }
 
-/// What to say when the reader worker could not read `name`: its own message (file, record,
-/// field), or, when it stopped, the likely cause.
-fn reader_failed(name: &str, e: String) -> String {
-    if e == super::worker_client::WENT_AWAY {
-        format!(
-            "{name}: could not be read: the worker reading it stopped. A very large file can take \
-             more memory than a browser tab has: split it, or use the ticketsim command line."
-        )
-    } else {
-        e
-    }
+/// Ask the reader worker ([`Ctx::reader`]) a data request; where none can start, answer it on
+/// this thread ([`Request::answer_data`], the code the worker runs). Errors name the file; when
+/// the worker stopped, they say what most likely happened.
+async fn ask_reader(
+    ctx: Ctx,
+    name: &str,
+    make: impl FnOnce(u64) -> Request,
+) -> Result<Response, String> {
+    let answer = match ctx.reader() {
+        Some(reader) => reader.call(make).await,
+        None => match make(0).answer_data() {
+            Some(Response::Error { message, .. }) => Err(message),
+            Some(answer) => Ok(answer),
+            None => Err(format!("{name}: not a request the reader answers")),
+        },
+    };
+    answer.map_err(|e| {
+        if e == super::worker_client::WENT_AWAY {
+            format!(
+                "{name}: could not be read: the worker reading it stopped. A very large file can \
+                 take more memory than a browser tab has: split it, or use the ticketsim command \
+                 line."
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// Add a file the reader worker read. Its dataset is decoded here (one JSON buffer: tens of
@@ -144,30 +158,19 @@ fn generate_from(ctx: Ctx, file: &DataFile, errors: RwSignal<Vec<String>>) {
     let name = file.name.clone();
     let prefix = name.rsplit_once('.').map_or(&*name, |(s, _)| s).to_string();
     spawn_local(async move {
-        let generated = match ctx.reader() {
-            Some(reader) => {
-                let bytes = source.to_vec();
-                let asked = name.clone();
-                match reader
-                    .call(|id| Request::GeneratePairs {
-                        id,
-                        name: asked,
-                        bytes,
-                        prefix,
-                    })
-                    .await
-                {
-                    Ok(Response::PairsGenerated { files, notes, .. }) => Ok((files, notes)),
-                    Ok(other) => Err(format!(
-                        "{name}: unexpected answer from the reader: {other:?}"
-                    )),
-                    Err(e) => Err(reader_failed(&name, e)),
-                }
-            }
-            None => ReadFile::generate_pairs(&name, &source, &prefix).map_err(|e| e.to_string()),
-        };
+        let asked = name.clone();
+        let generated = ask_reader(ctx, &name, |id| Request::GeneratePairs {
+            id,
+            name: asked,
+            bytes: source.to_vec(),
+            prefix,
+        })
+        .await;
         let (files, mut errs) = match generated {
-            Ok(g) => g,
+            Ok(Response::PairsGenerated { files, notes, .. }) => (files, notes),
+            Ok(_) => {
+                return errors.set(vec![format!("{name}: the reader answered another request")])
+            }
             Err(e) => return errors.set(vec![e]),
         };
         for file in files {
