@@ -49,11 +49,12 @@ test-native: ## unit + integration tests (real models against shared/reference);
 test-wasm: ## in-browser tests in headless Chromium (encoder parity in wasm)
 	scripts/test-wasm.sh
 
-test-e2e: web ## click through the built app in headless Chromium (Playwright); screenshots in test-output/e2e; same results on 1, 2, 3 threads; a crashed worker keeps the run's best checkpoint
+test-e2e: web ## click through the built app in headless Chromium (Playwright); screenshots in test-output/e2e; same results on 1, 2, 3 threads; a crashed worker keeps the run's best checkpoint; opens offline, updates whole
 	cargo build --release
 	node tests/e2e/threads.mjs dist $(DATASETS)
 	node tests/e2e/app.test.mjs dist test-output/e2e
 	node tests/e2e/crash.mjs dist test-output/e2e-crash
+	node tests/e2e/offline.mjs dist test-output/e2e-offline
 
 web: web-model ## build the web app into dist/
 	trunk build

@@ -67,7 +67,75 @@
     return out;
   }
 
+  // The service worker (www/sw.js; README "Offline"): registered once the page has loaded, so its
+  // precache does not compete with the page's own first downloads. When a newer build has been
+  // cached and waits, `onUpdateReady` callbacks get its version; `applyUpdate` lets it take over
+  // and reloads the page once it controls it, so the page never runs on a mix of two builds.
+  const update = { build: null, waiting: null, callbacks: [] };
+  let applying = false;
+
+  // `worker` waits to take over (`waiting`), or has already (another tab applied it).
+  function announce(worker, waiting = true) {
+    // A worker that waits while no worker controls the page is the first install: nothing to update.
+    if (!worker || !navigator.serviceWorker.controller) return;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (e) => {
+      update.build = (e.data && e.data.build) || "?";
+      update.waiting = waiting ? worker : null;
+      for (const cb of update.callbacks) cb(update.build);
+    };
+    worker.postMessage({ type: "version" }, [channel.port2]);
+  }
+
+  function watchInstalling(worker) {
+    if (!worker) return;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed") announce(worker);
+    });
+  }
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", () => {
+      navigator.serviceWorker
+        .register("./sw.js")
+        .then((reg) => {
+          announce(reg.waiting);
+          watchInstalling(reg.installing);
+          reg.addEventListener("updatefound", () => watchInstalling(reg.installing));
+        })
+        .catch((e) => console.warn("ticketsim: no service worker, the app will not open offline:", e));
+      let controlled = !!navigator.serviceWorker.controller;
+      navigator.serviceWorker.addEventListener("controllerchange", () => {
+        if (applying) {
+          location.reload();
+        } else if (controlled) {
+          // Another tab applied a newer build: this one still runs the old build, whose files
+          // are gone from the cache. Say so; applying it is a reload.
+          announce(navigator.serviceWorker.controller, false);
+        }
+        controlled = true;
+      });
+    });
+  }
+
   window.ticketsimGlue = {
+    // Call `cb(build)` when a newer build waits (at once if one already does).
+    onUpdateReady: (cb) => {
+      update.callbacks.push(cb);
+      if (update.build) cb(update.build);
+    },
+    // Call `cb()` once this build is cached whole and opens without the network.
+    onOfflineReady: (cb) => {
+      if ("serviceWorker" in navigator && window.isSecureContext) navigator.serviceWorker.ready.then(() => cb());
+    },
+    applyUpdate: () => {
+      if (!update.waiting) {
+        location.reload();
+        return;
+      }
+      applying = true;
+      update.waiting.postMessage({ type: "activate" });
+    },
     idbPut: (store, key, value) => tx(store, "readwrite", (s) => s.put(value, key)),
     idbDelete: (store, key) => tx(store, "readwrite", (s) => s.delete(key)),
     idbClear: (store) => tx(store, "readwrite", (s) => s.clear()),

@@ -21,6 +21,40 @@ extern "C" {
     fn dropped_files_js(dt: &web_sys::DataTransfer) -> js_sys::Promise;
     #[wasm_bindgen(js_namespace = ticketsimGlue)]
     fn download(bytes: &js_sys::Uint8Array, name: &str, mime: &str);
+    #[wasm_bindgen(js_namespace = ticketsimGlue, js_name = onUpdateReady)]
+    fn on_update_ready_js(cb: &Closure<dyn Fn(String)>);
+    #[wasm_bindgen(js_namespace = ticketsimGlue, js_name = onOfflineReady)]
+    fn on_offline_ready_js(cb: &Closure<dyn Fn()>);
+    /// Let the newer build that waits take over, and reload the page on it (the service worker,
+    /// www/sw.js): the page never runs one build's JS with another's wasm.
+    #[wasm_bindgen(js_namespace = ticketsimGlue, js_name = applyUpdate)]
+    pub fn apply_update();
+}
+
+/// This build's version, as scripts/sw-manifest.py wrote it into index.html; `None` in a page
+/// that was not built by Trunk (the wasm tests).
+pub fn build_version() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .query_selector("meta[name=ticketsim-build]")
+        .ok()??
+        .get_attribute("content")
+        .filter(|v| !v.is_empty())
+}
+
+/// Call `f(build)` when a newer build of the app is cached and waits to take over.
+pub fn on_update_ready(f: impl Fn(String) + 'static) {
+    let cb = Closure::<dyn Fn(String)>::new(f);
+    on_update_ready_js(&cb);
+    // The page lives as long as the callback.
+    cb.forget();
+}
+
+/// Call `f()` once this build is cached whole, so the app opens without the network.
+pub fn on_offline_ready(f: impl Fn() + 'static) {
+    let cb = Closure::<dyn Fn()>::new(f);
+    on_offline_ready_js(&cb);
+    cb.forget();
 }
 
 fn js_err(what: &str, e: JsValue) -> Error {

@@ -54,6 +54,12 @@ pub fn App() -> impl IntoView {
     });
     model::load_default(ctx);
     test_hooks(ctx);
+    // The service worker (www/sw.js): a newer build that waits, and whether this one opens offline.
+    let update_ready = RwSignal::new(None::<String>);
+    let offline_ready = RwSignal::new(false);
+    glue::on_update_ready(move |build| update_ready.set(Some(build)));
+    glue::on_offline_ready(move || offline_ready.set(true));
+    let build = glue::build_version().unwrap_or_else(|| "dev".into());
 
     let tab = move |p: Panel| {
         let done = move || match p {
@@ -84,6 +90,15 @@ pub fn App() -> impl IntoView {
             </p>
             <nav>{Panel::ALL.iter().map(|&p| tab(p)).collect_view()}</nav>
         </header>
+        <Show when=move || update_ready.with(|u| u.is_some())>
+            <p class="update" data-testid="update-ready">
+                {move || format!(
+                    "A newer version of ticketsim (build {}) is ready. Reload to use it (a fine-tuning run that is going would stop: let it end first). ",
+                    update_ready.get().unwrap_or_default()
+                )}
+                <button data-testid="update-apply" on:click=move |_| glue::apply_update()>"Reload to update"</button>
+            </p>
+        </Show>
         <Show when=move || ctx.worker_error.with(|e| e.is_some())>
             <p class="error" data-testid="worker-error">
                 {move || ctx.worker_error.get().unwrap_or_default()}
@@ -99,6 +114,12 @@ pub fn App() -> impl IntoView {
                 </section>
             }).collect_view()}
         </main>
+        <footer>
+            <span data-testid="build">{format!("ticketsim {} · build {build}", env!("CARGO_PKG_VERSION"))}</span>
+            <span data-testid="offline-ready">
+                {move || if offline_ready.get() { " · available offline: this version is kept in the browser" } else { "" }}
+            </span>
+        </footer>
     }
 }
 

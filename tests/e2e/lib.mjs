@@ -12,14 +12,17 @@ const MIME = {
   ".json": "application/json",
   ".csv": "text/csv",
   ".safetensors": "application/octet-stream",
+  ".png": "image/png",
+  ".webmanifest": "application/manifest+json",
 };
 
 // A static server for `dist`, remembering what was asked. `isolate` (default true) sends the two
 // headers that make the page cross-origin isolated (shared memory: the threaded worker), as
 // `trunk serve` does (Trunk.toml); false serves it as a host without them would. `mounts` maps URL
 // prefixes to more folders (the tests' datasets); `/__blank.html` is an empty page of the origin,
-// for tests that drive the app's workers without its UI.
-export function serve(dist, { isolate = true, mounts = {} } = {}) {
+// for tests that drive the app's workers without its UI. `port` (default: any free one) lets a test
+// bring the same origin back after `stop()`; `setDist` serves another build from then on (a deploy).
+export function serve(dist, { isolate = true, mounts = {}, port = 0 } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
@@ -55,8 +58,16 @@ export function serve(dist, { isolate = true, mounts = {} } = {}) {
     res.writeHead(200, headers);
     fs.createReadStream(file).pipe(res);
   });
+  const stop = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const setDist = (dir) => {
+    dist = dir;
+  };
   return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ server, requests, port: server.address().port }))
+    server.listen(port, "127.0.0.1", () => resolve({ server, requests, port: server.address().port, stop, setDist }))
   );
 }
 
