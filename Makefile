@@ -11,7 +11,7 @@ export TICKETSIM_REFERENCE := $(REFERENCE)
 # The model files the web app serves (the cache also holds README etc.).
 WEB_MODEL_FILES := config.json model.safetensors tokenizer.json modules.json sentence_bert_config.json 1_Pooling/config.json
 
-.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-scale bench-quality bench-quality-gitbugs bench-quality-sample bench-quality-default web-model check-python check-cuda gpu-bundle
+.PHONY: help run test setup models lint test-native test-wasm test-e2e build web bench bench-web bench-app bench-backlog bench-scale test-memory bench-quality bench-quality-gitbugs bench-quality-sample bench-quality-default web-model check-python check-cuda gpu-bundle
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -74,6 +74,9 @@ bench-backlog: setup web ## 10,000 synthetic incidents analysed in the app (retr
 	node tests/e2e/backlog.mjs dist --n 10000
 
 SCALE_COUNT ?= 10000
+test-memory: setup models web ## all-mpnet-base-v2 fine-tuned in the browser (1 epoch at batch 8 / 64 tokens; the v3 settings for two steps), MiniLM the same, a run too big refused: the worker's peak wasm memory each (~25 min; not in make test)
+	node tests/e2e/memory.mjs dist test-output/memory
+
 bench-scale: setup web ## a generated 10,000-incident export (SCALE_COUNT) through load, pairs, labelling queue, find similar and a reload: step times, worst main-thread stall, tab memory
 	cargo run --release -p xtask -- sample-data --count $(SCALE_COUNT) --seed 7 --out target/scale-$(SCALE_COUNT)
 	node tests/e2e/scale.mjs dist target/scale-$(SCALE_COUNT)/incidents.csv --out test-output/scale-$(SCALE_COUNT)

@@ -310,9 +310,14 @@ impl SentenceEncoder {
                 "max_seq_length {n} must be in 1..={max} for this model"
             )));
         }
-        self.tokenizer =
-            TextTokenizer::from_bytes(&self.tokenizer_json, n, self.arch.pad_token_id())?;
+        self.tokenizer = self.tokenizer_at(n)?;
         Ok(())
+    }
+
+    /// This model's tokenizer truncating at `n` tokens instead of its own max_seq_length (what a
+    /// run with another max_seq_length would see), without touching the model.
+    pub fn tokenizer_at(&self, n: usize) -> Result<TextTokenizer> {
+        TextTokenizer::from_bytes(&self.tokenizer_json, n, self.arch.pad_token_id())
     }
 
     /// Re-seed the dropout generator (training is reproducible from here on).

@@ -200,6 +200,18 @@ pub fn map_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync
     unreachable!("one thread in the single-threaded wasm build")
 }
 
+thread_local! {
+    /// Set on the pool's threads of the threaded wasm build ([`web_pool`]); `const` so reading it
+    /// never allocates (the allocator's failure report asks it).
+    static ON_POOL_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is one of the threaded wasm build's pool threads (not the worker's
+/// own thread); always false natively.
+pub fn on_pool_thread() -> bool {
+    ON_POOL_THREAD.with(|on| on.get())
+}
+
 /// The threaded browser build's pool: rayon threads that are Web Workers running the same wasm
 /// module on the same shared memory. The worker that owns the model starts them
 /// (`www/pool_worker.js`), waits until each has called [`pool_thread`] and blocks there, then
@@ -240,6 +252,7 @@ pub mod web_pool {
     /// thread from `handoff` and run it until the pool is dropped (then the worker closes).
     #[wasm_bindgen(js_name = poolThread)]
     pub fn pool_thread(handoff: u32) {
+        super::ON_POOL_THREAD.with(|on| on.set(true));
         let thread = get(handoff)
             .rx
             .lock()

@@ -19,6 +19,7 @@ use crate::encoder::ModelInfo;
 use crate::provenance::DataRecord;
 use crate::train::config::TrainConfig;
 use crate::train::estimate::Estimate;
+use crate::train::memory::{mib, Preflight};
 use crate::train::metadata::TrainingMetadata;
 use crate::train::metadata::{EpochMetrics, StopReason};
 
@@ -297,8 +298,9 @@ pub enum Request {
     /// Answered by [`Response::Restored`]. Refused when the checkpoint was trained from another base
     /// model.
     RestoreCheckpoint,
-    /// Trap on purpose, as an allocation failure does: in a thread of the threaded build's pool when
-    /// `pool` (the worker is then left waiting for its job), else in the worker itself. The browser
+    /// Run out of memory on purpose (allocate until an allocation fails, then trap as every
+    /// allocation failure does): in a thread of the threaded build's pool when `pool` (the worker
+    /// is then left waiting for its job), else in the worker itself. The browser
     /// tests use it to check that the page recovers; no control of the page sends it.
     Crash {
         /// Trap in a pool thread rather than in the worker.
@@ -391,6 +393,9 @@ pub enum Response {
         eta_ms: f64,
         /// Training pairs per second over the steps so far (evaluations excluded).
         pairs_per_s: f64,
+        /// Bytes of the worker's wasm memory now: it never shrinks, so this is the run's peak so
+        /// far (with whatever the worker held before it).
+        memory_bytes: u64,
     },
     /// What the run's recipe could not use (an objective with too few rows, pairs without kinds),
     /// sent once before the first step when there is anything to say.
@@ -411,6 +416,17 @@ pub enum Response {
         reason: StopReason,
         /// What `training_metadata.json` will say.
         metadata: Box<TrainingMetadata>,
+        /// Bytes of the worker's wasm memory at the end: the run's peak.
+        memory_bytes: u64,
+    },
+    /// An allocation failed in the worker (its memory could not grow): sent by the allocator
+    /// itself (`src/web.rs` `ReportingAllocator`) just before the worker traps, so the page can say
+    /// the worker ran out of memory instead of "unreachable" ([`out_of_memory_message`]).
+    OutOfMemory {
+        /// Bytes the failed allocation asked for.
+        requested: f64,
+        /// Bytes of wasm memory the worker had then.
+        memory: f64,
     },
     /// A run's new best checkpoint was written to the browser's storage (IndexedDB), so that it
     /// survives the worker: sent after each evaluation that improved on the best, from the first
@@ -522,8 +538,11 @@ pub enum Response {
     Estimated {
         /// The request's id.
         id: u64,
-        /// The run's measured cost.
-        estimate: Estimate,
+        /// The run's peak memory against what the worker may use, and what would fit when it
+        /// does not.
+        memory: Preflight,
+        /// The run's measured cost; `None` when it does not fit (nothing is measured then).
+        estimate: Option<Estimate>,
     },
     /// Answer to [`Request::Bench`].
     Benched {
@@ -556,6 +575,20 @@ pub struct SimilarHit {
     pub relation: Option<String>,
     /// Its probability.
     pub probability: Option<f64>,
+}
+
+/// What the page says when the worker stopped after `failure` (an [`Response::OutOfMemory`]:
+/// bytes asked for, bytes the worker had): that it ran out of memory, with the sizes, what most
+/// likely held it, and what to change.
+pub fn out_of_memory_message(requested: f64, memory: f64) -> String {
+    format!(
+        "The worker ran out of memory: allocating {} failed with {} of WebAssembly memory in use \
+         (a browser gives a worker at most 4 GiB). A fine-tuning run holds the model twice, AdamW's \
+         two moments, gradients and activations: use fewer cores, a shorter max_seq_length or a \
+         smaller model, or run it with the ticketsim command line",
+        mib(requested.max(0.0) as u64),
+        mib(memory.max(0.0) as u64),
+    )
 }
 
 #[cfg(test)]
@@ -702,5 +735,22 @@ mod tests {
         };
         let j = serde_json::to_string(&resp).unwrap();
         assert_eq!(serde_json::from_str::<Response>(&j).unwrap(), resp);
+    }
+
+    /// The allocator builds its report by hand (serde would allocate): the page must read that
+    /// shape as [`Response::OutOfMemory`], and say memory with the sizes.
+    #[test]
+    fn an_allocation_failure_report_reads_as_out_of_memory() {
+        let hand_built = r#"{"type":"out_of_memory","requested":536870912,"memory":3758096384}"#;
+        let r: Response = serde_json::from_str(hand_built).unwrap();
+        let Response::OutOfMemory { requested, memory } = r else {
+            panic!("{r:?}")
+        };
+        let m = out_of_memory_message(requested, memory);
+        assert!(
+            m.starts_with("The worker ran out of memory: allocating 512 MiB failed with 3.50 GiB"),
+            "{m}"
+        );
+        assert!(m.contains("shorter max_seq_length"), "{m}");
     }
 }

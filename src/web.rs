@@ -85,6 +85,93 @@ pub fn now_ms() -> f64 {
 /// Whether this build can run threads (the wasm-atomics build of the worker).
 pub const THREADED: bool = cfg!(target_feature = "atomics");
 
+/// What wasm32 can address: no build's memory grows past it (the threaded build declares it as
+/// its shared memory's maximum, `scripts/build-worker-mt.sh`).
+pub const WASM_MEMORY_MAX: u64 = 4 << 30;
+
+/// The size of this module's linear memory now. Wasm memory only grows, so this is also the most
+/// it has held: read after a run, it is the run's peak.
+pub fn memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65_536
+}
+
+/// The wasm builds' allocator: the standard one (dlmalloc), which says when it fails. In wasm an
+/// allocation that fails (the memory cannot grow: 4 GiB reached, or the browser refused) ends in
+/// `handle_alloc_error`, whose abort is a trap the page sees only as "unreachable" (a custom
+/// `alloc_error_handler` is not stable Rust). So the failure is reported here first, before the
+/// trap: on the worker's own thread a [`crate::protocol::Response::OutOfMemory`] message to the
+/// page; on a pool thread, whose messages would reach only the blocked worker, the size is kept
+/// for `www/mt/pool_worker.js` to read ([`allocation_failure`]) when it reports the trap.
+pub struct ReportingAllocator;
+
+/// Bytes of the last allocation that failed (0: none has).
+static FAILED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: every call goes to `System` unchanged; the report neither allocates (JS numbers and
+// static strings cross to JS without Rust memory) nor touches the returned pointer.
+unsafe impl std::alloc::GlobalAlloc for ReportingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is `System`'s.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if p.is_null() {
+            allocation_failed(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        if p.is_null() {
+            allocation_failed(layout.size());
+        }
+        p
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        if p.is_null() {
+            allocation_failed(new_size);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: ReportingAllocator = ReportingAllocator;
+
+/// Bytes of the last allocation that failed on any thread (0 when none has): what a pool thread
+/// that trapped reports (`www/mt/pool_worker.js`).
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = allocationFailure)]
+pub fn allocation_failure() -> f64 {
+    FAILED_BYTES.load(std::sync::atomic::Ordering::Relaxed) as f64
+}
+
+fn allocation_failed(bytes: usize) {
+    FAILED_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    if crate::parallel::on_pool_thread() {
+        return;
+    }
+    let global = js_sys::global();
+    let Some(scope) = global.dyn_ref::<web_sys::DedicatedWorkerGlobalScope>() else {
+        return;
+    };
+    // Built field by field from numbers and static strings: serde would allocate. The shape is
+    // the one serde gives Response::OutOfMemory (internally tagged, snake_case).
+    let msg = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&msg, &JsValue::from_str(k), v).is_ok();
+    let _ = set("type", &JsValue::from_str("out_of_memory"))
+        && set("requested", &JsValue::from_f64(bytes as f64))
+        && set("memory", &JsValue::from_f64(memory_bytes() as f64));
+    let _ = scope.post_message(&msg);
+}
+
 /// Start a pool of `threads` Web Workers running this module on its shared memory (the threaded
 /// build only) and make it the one [`crate::parallel::map`] uses; `threads <= 1` goes back to one
 /// thread. Each worker loads `pool_url` (`www/pool_worker.js`), which instantiates the module with
@@ -347,6 +434,43 @@ pub async fn load_checkpoint() -> Result<Option<SavedCheckpoint>> {
         })),
         _ => Ok(None),
     }
+}
+
+/// Keep the base model's weights (`model.safetensors`) beside the checkpoint while a run that
+/// could not fit with them in memory goes on ([`crate::train::memory::Preflight::set_aside_base`]).
+pub async fn save_base_weights(weights: &[u8]) -> Result<()> {
+    let bytes = js_sys::Uint8Array::from(weights);
+    checkpoint_tx(web_sys::IdbTransactionMode::Readwrite, move |s| {
+        s.put_with_key(&bytes, &"base_weights".into()).map(|_| ())
+    })
+    .await
+}
+
+/// The base weights [`save_base_weights`] kept, removed from the store.
+pub async fn take_base_weights() -> Result<Vec<u8>> {
+    let db = checkpoint_db().await?;
+    let (_tx, store) = store_tx(&db, CHECKPOINT_STORE, web_sys::IdbTransactionMode::Readonly)?;
+    let key = JsValue::from_str("base_weights");
+    let values = get_all(
+        &store,
+        std::slice::from_ref(&key),
+        "reading the base model back",
+    )
+    .await?;
+    db.close();
+    let weights = values
+        .into_iter()
+        .next()
+        .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+        .map(|w| w.to_vec())
+        .ok_or_else(|| {
+            Error::Invalid("the base model set aside for the run is gone from this browser's storage: load it again".into())
+        })?;
+    checkpoint_tx(web_sys::IdbTransactionMode::Readwrite, move |s| {
+        s.delete(&key).map(|_| ())
+    })
+    .await?;
+    Ok(weights)
 }
 
 /// Forget the kept checkpoint (a new run starts).

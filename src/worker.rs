@@ -27,17 +27,32 @@ use crate::error::{Error, Result};
 use crate::protocol::{Request, Response, Slot, WireFile, MAX_THREADS};
 use crate::provenance::{sha256_hex, DataRecord};
 use crate::train::config::TrainConfig;
+use crate::train::memory::{self, Preflight};
 use crate::train::metadata::{BaseModel, StopReason, TrainingMetadata};
 use crate::train::session::{Event, Host, RunInfo, Session};
 use crate::web::now_ms;
 
-/// A loaded model and what the export and the metadata need to know of it.
+/// A loaded model and what the export and the metadata need to know of it. Its files are not
+/// kept: [`SentenceEncoder::to_files`] writes them again when the export, a copy or an estimate
+/// needs them (all-mpnet-base-v2's weights are 438 MB of a 4 GiB address space; see
+/// [`crate::train::memory`]).
 struct Loaded {
     name: String,
     encoder: Rc<SentenceEncoder>,
-    /// Its folder as written by [`SentenceEncoder::to_files`] (the tuned model's export).
-    files: Vec<(String, Vec<u8>)>,
+    /// sha256 of its model.safetensors.
     sha256: String,
+}
+
+impl Loaded {
+    /// A separate copy of this model, truncating at `max_seq_length` (what a run trains).
+    fn copy(&self, max_seq_length: usize) -> Result<SentenceEncoder> {
+        let files = self.encoder.to_files()?;
+        let mut enc =
+            SentenceEncoder::load(&ModelFiles::from_named(&files, &self.name)?, &Device::Cpu)?;
+        drop(files);
+        enc.set_max_seq_length(max_seq_length)?;
+        Ok(enc)
+    }
 }
 
 #[derive(Default)]
@@ -46,6 +61,8 @@ struct State {
     tuned: Option<Rc<Loaded>>,
     /// Set while a fine-tuning run is going; `Cancel` sets the flag inside.
     cancel: Option<Rc<Cell<bool>>>,
+    /// The base model is in IndexedDB for the run going on, not in memory ([`set_base_aside`]).
+    base_aside: bool,
     metadata: Option<TrainingMetadata>,
     /// The classifier and the slot whose embeddings it was trained on.
     classifier: Option<(Slot, ClassifierArtifact, crate::classify::cv::CvReport)>,
@@ -132,10 +149,31 @@ fn handle(req: Request) {
                 fail(None, "a fine-tuning run is already going");
                 return;
             }
+            // Refused before anything is dropped or allocated when it cannot fit (the page refuses
+            // it first; this guards a page that did not ask).
+            let set_aside = match preflight(&train, &config) {
+                Ok(p) if p.budget.fits() => p.set_aside_base,
+                Ok(p) => {
+                    let why = p.refusal().unwrap_or_else(|| match p.smaller_shards {
+                        Some((m, _)) => format!(
+                            "this run does not fit in the worker's memory with shard memory {} \
+                             MiB: set it to {m} MiB or less",
+                            config.shard_memory_mib
+                        ),
+                        None => "this run does not fit in the worker's memory".into(),
+                    });
+                    fail(None, why);
+                    return;
+                }
+                Err(e) => {
+                    fail(None, e);
+                    return;
+                }
+            };
             let cancel = Rc::new(Cell::new(false));
             STATE.with(|s| s.borrow_mut().cancel = Some(cancel.clone()));
             spawn_local(async move {
-                if let Err(e) = fine_tune(train, eval, config, data, cancel).await {
+                if let Err(e) = fine_tune(train, eval, config, data, cancel, set_aside).await {
                     fail(None, e);
                 }
                 STATE.with(|s| s.borrow_mut().cancel = None);
@@ -251,8 +289,23 @@ fn handle(req: Request) {
                 fail(Some(id), "a fine-tuning run is going");
                 return;
             }
-            match estimate(&train, &eval, &config) {
-                Ok(estimate) => post(&Response::Estimated { id, estimate }),
+            // The memory first: a run that cannot fit is not measured (measuring would run its
+            // steps, and fail the way the run would).
+            let answer = preflight(&train, &config).and_then(|memory| {
+                // Measuring trains a copy beside the base model: not when only the run without
+                // the base model fits.
+                let estimate = match memory.budget.fits() && !memory.set_aside_base {
+                    true => Some(estimate(&train, &eval, &config)?),
+                    false => None,
+                };
+                Ok(Response::Estimated {
+                    id,
+                    memory,
+                    estimate,
+                })
+            });
+            match answer {
+                Ok(r) => post(&r),
                 Err(e) => fail(Some(id), e),
             }
         }
@@ -279,25 +332,11 @@ fn handle(req: Request) {
             Ok(figures) => post(&Response::Benched {
                 id,
                 figures,
-                wasm_memory_bytes: wasm_memory_bytes(),
+                wasm_memory_bytes: crate::web::memory_bytes(),
             }),
             Err(e) => fail(Some(id), e),
         },
     }
-}
-
-/// The size of this module's linear memory (shared by every pool thread in the threaded build).
-fn wasm_memory_bytes() -> u64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| {
-            let buffer = m.buffer();
-            js_sys::Reflect::get(&buffer, &"byteLength".into())
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0) as u64
-        })
-        .unwrap_or(0)
 }
 
 /// Run on `threads` threads (at most [`MAX_THREADS`]); the single-threaded build stays at one.
@@ -318,6 +357,24 @@ async fn set_threads(threads: usize) -> Result<usize> {
     }
 }
 
+/// The peak memory a run of these pairs with this recipe needs here, on this worker's threads,
+/// holding the base model and the copy it trains ([`crate::train::memory`]), against what this
+/// worker may use.
+fn preflight(train: &[TrainPair], config: &TrainConfig) -> Result<Preflight> {
+    let m = model(Slot::Base)?;
+    crate::train::config::validate_pairs(train, config, "training pairs")?;
+    let (objectives, _) = config.objectives(train, "training pairs")?;
+    let limit = (memory::WASM_MEMORY as f64 * memory::WASM_PLANNED_SHARE) as u64;
+    Preflight::plan(
+        &m.encoder,
+        &objectives,
+        config,
+        crate::parallel::data_threads(),
+        2,
+        limit,
+    )
+}
+
 /// What a run of these pairs with this recipe would cost here, measured on a copy of the base model.
 fn estimate(
     train: &[TrainPair],
@@ -325,7 +382,7 @@ fn estimate(
     config: &TrainConfig,
 ) -> Result<crate::train::estimate::Estimate> {
     let m = model(Slot::Base)?;
-    let files = ModelFiles::from_named(&m.files, &m.name)?;
+    let files = ModelFiles::from_named(&m.encoder.to_files()?, &m.name)?;
     crate::train::estimate::calibrate(&files, train, eval, config, "training pairs", || {
         now_ms() / 1000.0
     })
@@ -335,7 +392,7 @@ fn estimate(
 fn bench(sts_test: &[u8], sts_train: &[u8]) -> Result<crate::bench::WorkloadFigures> {
     let (sentences, pairs) = crate::bench::inputs(sts_test, sts_train)?;
     let m = model(Slot::Base)?;
-    let files = ModelFiles::from_named(&m.files, &m.name)?;
+    let files = ModelFiles::from_named(&m.encoder.to_files()?, &m.name)?;
     crate::bench::run(&files, &sentences, &pairs, &Device::Cpu, now_ms)
 }
 
@@ -347,9 +404,9 @@ fn load_model(name: String, files: Vec<WireFile>) -> Result<()> {
     let encoder = SentenceEncoder::load(&files, &Device::Cpu)?;
     let sha256 = sha256_hex(&files.weights);
     let info = encoder.info();
+    drop(files);
     let loaded = Loaded {
         name: name.clone(),
-        files: encoder.to_files()?,
         encoder: Rc::new(encoder),
         sha256,
     };
@@ -380,7 +437,12 @@ fn model(slot: Slot) -> Result<Rc<Loaded>> {
             }
         })
         .ok_or_else(|| {
+            let aside = STATE.with(|s| s.borrow().base_aside);
             Error::Invalid(match slot {
+                Slot::Base if aside => "the base model is set aside while the run goes (the \
+                    worker's memory holds the model being trained instead): it is back when the \
+                    run ends"
+                    .into(),
                 Slot::Base => "no model is loaded yet".into(),
                 Slot::Tuned => "no fine-tuned model yet: fine-tune first".into(),
             })
@@ -672,23 +734,30 @@ async fn fine_tune(
     config: TrainConfig,
     data: Vec<DataRecord>,
     cancel: Rc<Cell<bool>>,
+    set_aside: bool,
 ) -> Result<()> {
     let base = model(Slot::Base)?;
     let started = Browser.now_seconds();
+    // This run's model replaces the previous one: it goes now, not at the end, so the two are
+    // never in memory together (the memory budget counts two models: the base and this copy).
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.tuned = None;
+        s.metadata = None;
+        s.cache.retain(|(slot, _), _| *slot == Slot::Base);
+        if matches!(s.classifier, Some((Slot::Tuned, ..))) {
+            s.classifier = None;
+        }
+    });
     // A crash in this run must not bring back the best checkpoint of an earlier one.
     // Once the checkpoint store has failed (no IndexedDB, storage full), the run is not protected:
     // the error is reported with every later checkpoint instead of trying again.
-    let mut unsaved: Option<String> = crate::web::clear_checkpoint()
+    let unsaved: Option<String> = crate::web::clear_checkpoint()
         .await
         .err()
         .map(|e| e.to_string());
-    let mut saved_any = false;
     // A fresh copy: the base model stays as loaded, for the side-by-side comparisons.
-    let named = base.files.clone();
-    let mut enc =
-        SentenceEncoder::load(&ModelFiles::from_named(&named, &base.name)?, &Device::Cpu)?;
-    drop(named);
-    enc.set_max_seq_length(config.max_seq_length)?;
+    let enc = base.copy(config.max_seq_length)?;
     let info = RunInfo {
         platform: crate::provenance::platform(1),
         base_model: BaseModel {
@@ -699,34 +768,125 @@ async fn fine_tune(
         data,
         started,
     };
+    // The preflight found room only without the base model: it waits in IndexedDB.
+    let (kept, aside) = match set_aside {
+        true => (None, Some(set_base_aside(base).await?)),
+        false => (Some(base), None),
+    };
+    let outcome = run_epochs(enc, &train, eval, config, info, cancel, unsaved)
+        .await
+        .map(|mut done| {
+            // Only the run's last model, when it is the best, is kept: the others go before the
+            // base model comes back.
+            if !matches!(done.best, Best::Trained { current: true, .. }) {
+                done.enc = None;
+            }
+            done
+        });
+    // Back whatever happened to the run.
+    let base = match (kept, aside) {
+        (Some(base), _) => base,
+        (None, Some(aside)) => restore_base(aside).await?,
+        (None, None) => unreachable!("the base model is kept or set aside"),
+    };
+    let done = outcome?;
+    // A run that saved a checkpoint records how it ended, so a worker that stops later (while
+    // encoding, say) brings this model back with the right story. Failing here loses nothing now.
+    if done.saved_any {
+        if let Ok(json) = serde_json::to_string(&done.metadata) {
+            let _ = crate::web::end_checkpoint(&json).await;
+        }
+    }
+    let max_seq_length = done.metadata.config.max_seq_length;
+    // The best checkpoint becomes the tuned model (the base one when nothing beat it).
+    let tuned = match (done.best, done.enc) {
+        (Best::Trained { current: true, .. }, Some(enc)) => enc,
+        (
+            Best::Trained {
+                kept: Some(files), ..
+            },
+            _,
+        ) => SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?,
+        (Best::Trained { kept: None, .. }, _) => {
+            let saved = crate::web::load_checkpoint().await?.ok_or_else(|| {
+                Error::Invalid(
+                    "the run's best checkpoint is gone from this browser's storage".into(),
+                )
+            })?;
+            checkpoint_model(&base, saved.weights, max_seq_length)?
+        }
+        (Best::Base, _) => base.copy(max_seq_length)?,
+    };
+    install_tuned(&base, tuned, &done.metadata)?;
+    post(&Response::TrainFinished {
+        reason: done.reason,
+        metadata: Box::new(done.metadata),
+        memory_bytes: crate::web::memory_bytes(),
+    });
+    Ok(())
+}
+
+/// How a run's epochs ended ([`run_epochs`]).
+struct RunDone {
+    reason: StopReason,
+    metadata: TrainingMetadata,
+    best: Best,
+    /// A checkpoint of it is in IndexedDB.
+    saved_any: bool,
+    /// The model trained, as the last step left it.
+    enc: Option<SentenceEncoder>,
+}
+
+/// Train `enc` (a copy of the base model at the run's max_seq_length): every step and evaluation,
+/// each reported to the page, the best checkpoint written to IndexedDB (`unsaved`: why the store
+/// already failed).
+async fn run_epochs(
+    enc: SentenceEncoder,
+    train: &[TrainPair],
+    eval: Vec<TrainPair>,
+    config: TrainConfig,
+    info: RunInfo,
+    cancel: Rc<Cell<bool>>,
+    mut unsaved: Option<String>,
+) -> Result<RunDone> {
     let flag = cancel.clone();
+    let mut saved_any = false;
+    // The best checkpoint lives in IndexedDB, not in this memory (see `Best`).
     let mut run = Session::new(
         &enc,
-        &train,
+        train,
         eval,
         config,
         "training pairs",
         info,
         &Browser,
         move || flag.get(),
-    )?;
+    )?
+    .without_checkpoint_copies();
     if !run.trainer().notes().is_empty() {
         post(&Response::TrainNotes {
             notes: run.trainer().notes().to_vec(),
         });
     }
+    let mut best = Best::Base;
     while let Some(event) = run.advance()? {
         match event {
-            Event::Step { report, progress } => post(&Response::Step {
-                step: report.step,
-                total: report.total_steps,
-                epoch: report.epoch,
-                loss: report.loss,
-                lr: report.lr,
-                elapsed_ms: progress.elapsed_seconds * 1000.0,
-                eta_ms: progress.eta_seconds * 1000.0,
-                pairs_per_s: progress.pairs_per_second,
-            }),
+            Event::Step { report, progress } => {
+                if let Best::Trained { current, .. } = &mut best {
+                    *current = false;
+                }
+                post(&Response::Step {
+                    step: report.step,
+                    total: report.total_steps,
+                    epoch: report.epoch,
+                    loss: report.loss,
+                    lr: report.lr,
+                    elapsed_ms: progress.elapsed_seconds * 1000.0,
+                    eta_ms: progress.eta_seconds * 1000.0,
+                    pairs_per_s: progress.pairs_per_second,
+                    memory_bytes: crate::web::memory_bytes(),
+                })
+            }
             Event::Evaluated { record, improved } => {
                 let epoch = record.metrics.epoch;
                 post(&Response::Evaluated {
@@ -737,25 +897,30 @@ async fn fine_tune(
                 // no saving, the page can load the base model again.
                 if improved && epoch > 0 {
                     let t0 = now_ms();
-                    let bytes = match &unsaved {
-                        Some(_) => 0,
-                        None => match save_best(&run).await {
-                            Ok(bytes) => {
+                    let mut bytes = 0;
+                    if unsaved.is_none() {
+                        match save_best(&enc, &run).await {
+                            Ok(n) => {
                                 saved_any = true;
-                                bytes
+                                bytes = n;
                             }
-                            Err(e) => {
-                                unsaved = Some(e.to_string());
-                                0
-                            }
-                        },
+                            Err(e) => unsaved = Some(e.to_string()),
+                        }
+                    }
+                    // Not in IndexedDB: then in memory, or the run could not end with it.
+                    let kept = match &unsaved {
+                        Some(_) => Some(enc.to_files()?),
+                        None => None,
                     };
-                    let error = unsaved.clone();
+                    best = Best::Trained {
+                        current: true,
+                        kept,
+                    };
                     post(&Response::CheckpointSaved {
                         epoch,
                         bytes,
                         ms: now_ms() - t0,
-                        error,
+                        error: unsaved.clone(),
                     });
                 }
             }
@@ -765,38 +930,112 @@ async fn fine_tune(
     }
     let reason = run.stop_reason();
     let metadata = run.metadata();
-    // The best checkpoint becomes the tuned model (the base one when nothing beat it).
-    let files = match run.take_best_checkpoint() {
-        Some(f) => f,
-        None => enc.to_files()?,
-    };
     drop(run);
-    // A run that saved a checkpoint records how it ended, so a worker that stops later (while
-    // encoding, say) brings this model back with the right story. Failing here loses nothing now.
-    if saved_any {
-        if let Ok(json) = serde_json::to_string(&metadata) {
-            let _ = crate::web::end_checkpoint(&json).await;
-        }
-    }
-    install_tuned(&base, files, &metadata)?;
-    post(&Response::TrainFinished {
+    Ok(RunDone {
         reason,
-        metadata: Box::new(metadata),
-    });
-    Ok(())
+        metadata,
+        best,
+        saved_any,
+        enc: Some(enc),
+    })
 }
 
-/// Write the run's best checkpoint to IndexedDB ([`crate::web::save_checkpoint`]) with the run's
-/// metadata as of now; the bytes written.
-async fn save_best(run: &Session<'_>) -> Result<u64> {
-    let weights = run
-        .best_checkpoint()
-        .and_then(|files| files.iter().find(|(p, _)| p == "model.safetensors"))
+/// The base model while a run goes on without it ([`set_base_aside`]): everything but its weights,
+/// which wait in IndexedDB.
+struct BaseAside {
+    name: String,
+    sha256: String,
+    /// Its folder without model.safetensors.
+    files: Vec<(String, Vec<u8>)>,
+}
+
+/// Write the base model's weights to IndexedDB and let it go: the worker's memory then holds one
+/// copy of the weights (the one being trained) instead of two. Requests for the base model are
+/// refused until [`restore_base`] (the run's end) brings it back.
+async fn set_base_aside(base: Rc<Loaded>) -> Result<BaseAside> {
+    let (weights, files): (Vec<_>, Vec<_>) = base
+        .encoder
+        .to_files()?
+        .into_iter()
+        .partition(|(p, _)| p == "model.safetensors");
+    let weights = weights
+        .into_iter()
+        .next()
         .map(|(_, b)| b)
-        .ok_or_else(|| Error::Invalid("the run has no checkpoint to save".into()))?;
+        .unwrap_or_default();
+    crate::web::save_base_weights(&weights).await?;
+    drop(weights);
+    let aside = BaseAside {
+        name: base.name.clone(),
+        sha256: base.sha256.clone(),
+        files,
+    };
+    drop(base);
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.base = None;
+        s.base_aside = true;
+    });
+    Ok(aside)
+}
+
+/// Load the base model [`set_base_aside`] wrote to IndexedDB back into the worker.
+async fn restore_base(aside: BaseAside) -> Result<Rc<Loaded>> {
+    let weights = crate::web::take_base_weights().await;
+    STATE.with(|s| s.borrow_mut().base_aside = false);
+    let mut files = aside.files;
+    files.push(("model.safetensors".into(), weights?));
+    let encoder =
+        SentenceEncoder::load(&ModelFiles::from_named(&files, &aside.name)?, &Device::Cpu)?;
+    drop(files);
+    let base = Rc::new(Loaded {
+        name: aside.name,
+        encoder: Rc::new(encoder),
+        sha256: aside.sha256,
+    });
+    STATE.with(|s| s.borrow_mut().base = Some(base.clone()));
+    Ok(base)
+}
+
+/// Where a browser run's best model is: none has beaten the base model yet, or the run's own model
+/// is it (`current`, until the next step) and a copy is in IndexedDB, or in `kept` when it could
+/// not be written there.
+enum Best {
+    Base,
+    Trained {
+        current: bool,
+        kept: Option<Vec<(String, Vec<u8>)>>,
+    },
+}
+
+/// Write the model `enc` of `run` (its best, just evaluated) to IndexedDB
+/// ([`crate::web::save_checkpoint`]) with the run's metadata as of now; the bytes written.
+async fn save_best(enc: &SentenceEncoder, run: &Session<'_>) -> Result<u64> {
+    let weights = enc.params().to_safetensors()?;
     let meta = serde_json::to_string(&run.metadata()).map_err(|e| Error::Invalid(e.to_string()))?;
-    crate::web::save_checkpoint(weights, &meta).await?;
+    crate::web::save_checkpoint(&weights, &meta).await?;
     Ok(weights.len() as u64)
+}
+
+/// The model of a checkpoint's `weights` (model.safetensors) of a run from `base` at
+/// `max_seq_length`: the base model's other files with these weights.
+fn checkpoint_model(
+    base: &Loaded,
+    weights: Vec<u8>,
+    max_seq_length: usize,
+) -> Result<SentenceEncoder> {
+    let mut files: Vec<(String, Vec<u8>)> = base
+        .encoder
+        .to_files()?
+        .into_iter()
+        .filter(|(p, _)| p != "model.safetensors")
+        .collect();
+    files.push(("model.safetensors".into(), weights));
+    let mut enc =
+        SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
+    drop(files);
+    enc.set_max_seq_length(max_seq_length)?;
+    Ok(enc)
 }
 
 /// Make the best checkpoint the last run saved ([`save_best`]) the tuned model; its metadata (stop
@@ -806,7 +1045,6 @@ async fn restore_checkpoint() -> Result<Option<TrainingMetadata>> {
     let Some(saved) = crate::web::load_checkpoint().await? else {
         return Ok(None);
     };
-    let weights = saved.weights;
     let mut metadata: TrainingMetadata =
         serde_json::from_str(&saved.metadata_json).map_err(|e| {
             Error::Invalid(format!(
@@ -825,59 +1063,38 @@ async fn restore_checkpoint() -> Result<Option<TrainingMetadata>> {
     if !saved.ended {
         metadata.stop_reason = StopReason::Crashed;
     }
-    // The folder as the run would have kept it: the base model's files with the run's
-    // max_seq_length and the checkpoint's weights.
-    let mut files: Vec<(String, Vec<u8>)> = base
-        .files
-        .iter()
-        .filter(|(p, _)| p != "model.safetensors")
-        .cloned()
-        .collect();
-    files.push(("model.safetensors".into(), weights));
-    let mut enc =
-        SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
-    drop(files);
-    enc.set_max_seq_length(metadata.config.max_seq_length)?;
-    install_tuned(&base, enc.to_files()?, &metadata)?;
+    let enc = checkpoint_model(&base, saved.weights, metadata.config.max_seq_length)?;
+    install_tuned(&base, enc, &metadata)?;
     Ok(Some(metadata))
 }
 
-/// Trap on purpose ([`Request::Crash`]) the way an allocation failure does: the allocation error
-/// hook prints "memory allocation of … bytes failed" and aborts, which wasm turns into a trap.
+/// Run out of memory on purpose ([`Request::Crash`]): allocate 512 MiB blocks and keep them until
+/// one fails, as a run too big for the worker does — the allocator reports it
+/// ([`crate::web::ReportingAllocator`]) and the worker traps.
 fn crash(pool: bool) {
-    let fail = |_: &usize| {
-        std::alloc::handle_alloc_error(
-            std::alloc::Layout::from_size_align(usize::MAX / 2, 8).expect("a valid layout"),
-        )
+    let exhaust = |_: &usize| loop {
+        let mut block: Vec<u8> = Vec::with_capacity(512 << 20);
+        // Touched, so that no engine could keep it unbacked.
+        block.push(1);
+        std::mem::forget(block);
     };
     if pool && crate::parallel::data_threads() > 1 {
         // Every item runs on a pool thread; the worker blocks in the pool, waiting for them.
         let items: Vec<usize> = (0..crate::parallel::data_threads()).collect();
-        crate::parallel::map(&items, fail);
+        crate::parallel::map(&items, exhaust);
     } else {
-        fail(&0);
+        exhaust(&0);
     }
 }
 
-/// Make `files` (a checkpoint of a run from `base`) the tuned model, with the run's metadata.
-fn install_tuned(
-    base: &Loaded,
-    files: Vec<(String, Vec<u8>)>,
-    metadata: &TrainingMetadata,
-) -> Result<()> {
-    let tuned =
-        SentenceEncoder::load(&ModelFiles::from_named(&files, "checkpoint")?, &Device::Cpu)?;
-    let sha256 = files
-        .iter()
-        .find(|(p, _)| p == "model.safetensors")
-        .map(|(_, b)| sha256_hex(b))
-        .unwrap_or_default();
+/// Make `tuned` (a checkpoint of a run from `base`) the tuned model, with the run's metadata.
+fn install_tuned(base: &Loaded, tuned: SentenceEncoder, metadata: &TrainingMetadata) -> Result<()> {
+    let sha256 = sha256_hex(&tuned.params().to_safetensors()?);
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.tuned = Some(Rc::new(Loaded {
             name: format!("{} (fine-tuned)", base.name),
             encoder: Rc::new(tuned),
-            files,
             sha256,
         }));
         s.metadata = Some(metadata.clone());
@@ -916,9 +1133,10 @@ fn export() -> Result<(Vec<u8>, Vec<String>)> {
     };
     let folder = "ticketsim-model";
     let mut files: Vec<(String, Vec<u8>)> = m
-        .files
-        .iter()
-        .map(|(p, b)| (format!("{folder}/{p}"), b.clone()))
+        .encoder
+        .to_files()?
+        .into_iter()
+        .map(|(p, b)| (format!("{folder}/{p}"), b))
         .collect();
     STATE.with(|s| -> Result<()> {
         let s = s.borrow();

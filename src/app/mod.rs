@@ -124,8 +124,8 @@ pub fn App() -> impl IntoView {
 }
 
 /// With `?test-hooks` in the address, `window.ticketsimTest.crashWorker(pool)` makes the worker
-/// trap ([`crate::protocol::Request::Crash`]) so the browser tests can check what a user sees when
-/// it runs out of memory, and that the run's best checkpoint survives. No control of the page
+/// run out of memory ([`crate::protocol::Request::Crash`]: a real allocation failure) so the
+/// browser tests can check what a user sees then, and that the run's best checkpoint survives. No control of the page
 /// sends it, and without the parameter it does not exist.
 fn test_hooks(ctx: Ctx) {
     use wasm_bindgen::prelude::*;

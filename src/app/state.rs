@@ -156,6 +156,8 @@ pub struct TrainState {
     /// The last run's best checkpoint as saved in the browser's storage (so a crashed worker does
     /// not lose it), or why it could not be saved.
     pub checkpoint: Option<Result<SavedCheckpoint, String>>,
+    /// The worker's wasm memory as of the last step or the end (it never shrinks: the peak).
+    pub memory_bytes: u64,
 }
 
 /// A best checkpoint the worker wrote to IndexedDB.
@@ -251,6 +253,9 @@ pub struct Ctx {
     pub model_source: StoredValue<Option<ModelSource>>,
     /// Set while a new worker replaces one that crashed.
     recovery: StoredValue<Option<Recovery>>,
+    /// The worker's last allocation failure (bytes asked for, bytes it had), reported just
+    /// before it stops ([`Response::OutOfMemory`]).
+    out_of_memory: StoredValue<Option<(f64, f64)>>,
     /// How a new worker gets the model again after a crash (the model panel's loader, handed
     /// in by [`Ctx::start_worker`] so this module does not depend on the panel's).
     reload_model: StoredValue<Option<ReloadModel>>,
@@ -350,6 +355,7 @@ impl Ctx {
             }),
             model_source: StoredValue::new(None),
             recovery: StoredValue::new(None),
+            out_of_memory: StoredValue::new(None),
             reload_model: StoredValue::new(None),
         }
     }
@@ -414,11 +420,25 @@ impl Ctx {
             .model_source
             .get_value()
             .filter(|_| !loading && self.base.get_untracked().is_some());
-        let mut message = format!(
-            "The worker stopped ({what}). Most likely it ran out of memory (a browser tab gets at \
-             most 4 GiB): use fewer cores, a smaller batch or a shorter max_seq_length. A new \
-             worker was started"
-        );
+        // The allocator's own report names the sizes; a pool thread's says "out of memory" in
+        // `what`; any other trap is most likely memory too, but say what the browser said.
+        let mut message = match self.out_of_memory.get_value() {
+            Some((requested, memory)) => format!(
+                "{}. A new worker was started",
+                crate::protocol::out_of_memory_message(requested, memory)
+            ),
+            None if what.contains("out of memory") => format!(
+                "The worker ran out of memory ({what}; a browser gives a worker at most 4 GiB): \
+                 use fewer cores, a shorter max_seq_length or a smaller model. A new worker was \
+                 started"
+            ),
+            None => format!(
+                "The worker stopped ({what}). Most likely it ran out of memory (a browser gives a \
+                 worker at most 4 GiB): use fewer cores, a shorter max_seq_length or a smaller \
+                 model. A new worker was started"
+            ),
+        };
+        self.out_of_memory.set_value(None);
         if running {
             self.train.update(|t| {
                 t.running = false;
@@ -555,8 +575,10 @@ impl Ctx {
                 elapsed_ms,
                 eta_ms,
                 pairs_per_s,
+                memory_bytes,
                 ..
             } => self.train.update(|t| {
+                t.memory_bytes = memory_bytes;
                 t.step = step;
                 t.total = total;
                 t.losses.push((step, loss));
@@ -566,7 +588,17 @@ impl Ctx {
             }),
             Response::Evaluated { metrics, .. } => self.train.update(|t| t.epochs.push(metrics)),
             Response::TrainNotes { notes } => self.train.update(|t| t.notes = notes),
-            Response::TrainFinished { reason, metadata } => self.finish_run(reason, metadata),
+            Response::TrainFinished {
+                reason,
+                metadata,
+                memory_bytes,
+            } => {
+                self.train.update(|t| t.memory_bytes = memory_bytes);
+                self.finish_run(reason, metadata)
+            }
+            Response::OutOfMemory { requested, memory } => {
+                self.out_of_memory.set_value(Some((requested, memory)))
+            }
             Response::Error { message, .. } => {
                 if self.recovery.get_value().is_some() && !self.model_loading.get_untracked() {
                     self.recovered(&format!(

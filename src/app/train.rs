@@ -15,6 +15,7 @@ use crate::provenance::DataRecord;
 use crate::train::config::validate_pairs;
 use crate::train::config::TrainConfig;
 use crate::train::estimate::Estimate;
+use crate::train::memory::{mib, Preflight};
 use crate::train::metadata::StopReason;
 use crate::train::recipe::Preset;
 use crate::train::session::select_data;
@@ -168,8 +169,9 @@ enum EstimateState {
     None,
     /// The worker is timing a few steps.
     Measuring,
-    /// The worker's measurement.
-    Done(Estimate),
+    /// The worker's answer: the run's memory against the worker's, and the measured duration
+    /// (`None`: the run does not fit, nothing was measured).
+    Done(Box<Preflight>, Option<Estimate>),
     /// Why there is none.
     Failed(String),
 }
@@ -210,6 +212,8 @@ pub fn TrainPanel() -> impl IntoView {
     let problem = RwSignal::new(Option::<String>::None);
     let selection_text = RwSignal::new(String::new());
     let estimate = RwSignal::new(EstimateState::None);
+    // (from, to) when the page lowered the shard memory so the run fits.
+    let shards_lowered = RwSignal::new(None::<(usize, usize)>);
     // Measure the run's cost whenever what it depends on changes (and nothing is running): the
     // user sees the duration before pressing Start. Only while this panel is shown: choosing the
     // pairs copies, splits and checks every one of them, and the estimate sends them all to the
@@ -284,8 +288,20 @@ pub fn TrainPanel() -> impl IntoView {
                 if estimated_for.get_value() != key {
                     continue;
                 }
+                // A run that fits only in smaller shards gets them (only slower; the user is told
+                // below): its settings change, and the new ones are measured in turn.
+                if let Ok(Response::Estimated { memory, .. }) = &answer {
+                    if let Some((shard_mib, _)) = memory.smaller_shards {
+                        let from = settings.with_untracked(|s| s.config.shard_memory_mib);
+                        shards_lowered.set(Some((from, shard_mib)));
+                        settings.update(|s| s.config.shard_memory_mib = shard_mib);
+                        continue;
+                    }
+                }
                 estimate.set(match answer {
-                    Ok(Response::Estimated { estimate, .. }) => EstimateState::Done(estimate),
+                    Ok(Response::Estimated {
+                        memory, estimate, ..
+                    }) => EstimateState::Done(Box::new(memory), estimate),
                     Ok(other) => EstimateState::Failed(format!("unexpected answer: {other:?}")),
                     Err(e) => EstimateState::Failed(e),
                 });
@@ -309,6 +325,10 @@ pub fn TrainPanel() -> impl IntoView {
             running: true,
             ..TrainState::default()
         });
+        // The worker lets the previous run's model go before this one starts (the memory budget
+        // has room for the base model and the copy being trained, not a third).
+        ctx.tuned.set(None);
+        ctx.classifier.set(None);
         ctx.eval_pairs
             .set(Some((sel.describe.clone(), sel.eval.clone())));
         w.send(&Request::Train {
@@ -442,6 +462,7 @@ pub fn TrainPanel() -> impl IntoView {
             {num_input("max_seq_length", "cfg-max-seq", move || settings.with(|s| s.config.max_seq_length), move |v| settings.update(|s| s.config.max_seq_length = v))}
             {num_input("seed", "cfg-seed", move || settings.with(|s| s.config.seed), move |v| settings.update(|s| s.config.seed = v))}
             {num_input("early stopping patience (0: off)", "cfg-patience", move || settings.with(|s| s.config.early_stopping_patience), move |v| settings.update(|s| s.config.early_stopping_patience = v))}
+            {num_input("shard memory (MiB; lower: slower, less memory)", "cfg-shard-memory", move || settings.with(|s| s.config.shard_memory_mib), move |v| { shards_lowered.set(None); settings.update(|s| s.config.shard_memory_mib = v) })}
             {num_input("train on at most N pairs (0: all)", "cfg-max-pairs", move || settings.with(|s| s.max_pairs), move |v| settings.update(|s| s.max_pairs = v))}
             <label class="field">
                 <span>"cores"</span>
@@ -498,12 +519,37 @@ pub fn TrainPanel() -> impl IntoView {
                 EstimateState::None => String::new(),
                 EstimateState::Measuring => "Measuring this machine on your pairs (a few training steps)…".to_string(),
                 EstimateState::Failed(e) => format!("Could not estimate the duration: {e}"),
-                EstimateState::Done(e) => describe_estimate(&e),
+                EstimateState::Done(_, Some(e)) => describe_estimate(&e),
+                EstimateState::Done(m, None) if m.budget.fits() => "Duration not measured: measuring trains a copy beside the base model, and only the run without it fits.".to_string(),
+                EstimateState::Done(_, None) => String::new(),
+            }}
+        </p>
+        <p data-testid="train-memory">
+            {move || match estimate.get() {
+                EstimateState::Done(m, _) if m.refusal().is_none() => {
+                    let lowered = shards_lowered.get().map_or(String::new(), |(from, to)| format!(
+                        " Shard memory lowered from {from} to {to} MiB so that it fits: slower steps, and a run of its own (the shards decide the dropout draws; training_metadata.json records it)."
+                    ));
+                    let aside = if m.set_aside_base {
+                        " It fits with the base model set aside: the worker writes it to this browser's storage when the run starts and loads it back when it ends (the demo and comparisons with the base model wait until then)."
+                    } else {
+                        ""
+                    };
+                    format!("Memory: {}, of the {} the worker may use.{aside}{lowered}", m.budget.describe(), mib(m.budget.limit))
+                }
+                _ => String::new(),
+            }}
+        </p>
+        <p class="error" data-testid="train-refusal">
+            {move || match estimate.get() {
+                EstimateState::Done(m, _) => m.refusal(),
+                _ => None,
             }}
         </p>
         <button
             data-testid="train-start"
             disabled=move || ctx.train.with(|t| t.running) || ctx.base.with(|b| b.is_none())
+                || matches!(estimate.get(), EstimateState::Done(ref m, _) if m.refusal().is_some())
             on:click=start
         >
             "Start fine-tuning"
@@ -522,6 +568,12 @@ pub fn TrainPanel() -> impl IntoView {
             value=move || ctx.train.with(|t| t.step)
         ></progress>
         <p data-testid="train-status">{progress}</p>
+        <p data-testid="worker-memory" data-bytes=move || ctx.train.with(|t| t.memory_bytes)>
+            {move || ctx.train.with(|t| (t.memory_bytes > 0).then(|| format!(
+                "The worker's memory: {} of at most 4 GiB (its peak so far: WebAssembly memory does not shrink).",
+                mib(t.memory_bytes)
+            )))}
+        </p>
         <ul data-testid="train-notes">
             {move || ctx.train.with(|t| t.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view())}
         </ul>

@@ -49,6 +49,12 @@ pub struct TrainConfig {
     /// Number format of the matrix products in training steps (autocast with f32 master
     /// weights); evaluation always runs in f32.
     pub precision: Precision,
+    /// Activation memory one shard of a batch may plan for on the CPU, in MiB of the planner's
+    /// estimate ([`super::plan::SHARD_MEMORY_BUDGET`] by default): lower, a batch runs in more,
+    /// smaller shards — slower, in less memory. The browser lowers it when a big model would not
+    /// fit otherwise ([`super::memory`]). A setting of the run, not of the machine, because the
+    /// shards decide the dropout draws: the same value gives the same run everywhere.
+    pub shard_memory_mib: usize,
 }
 
 impl Default for TrainConfig {
@@ -83,6 +89,7 @@ impl TrainConfig {
             max_seq_length: 256,
             early_stopping_patience: 3,
             precision: Precision::F32,
+            shard_memory_mib: (super::plan::SHARD_MEMORY_BUDGET >> 20) as usize,
         }
     }
 
@@ -193,6 +200,9 @@ impl TrainConfig {
                 "eval_split must be between 0 and 1 (exclusive), got {}",
                 self.eval_split
             ));
+        }
+        if self.shard_memory_mib == 0 {
+            return bad("shard_memory_mib must be at least 1".into());
         }
         if self.max_seq_length < 2 {
             return bad(format!(

@@ -22,21 +22,23 @@ pub const SHARDS: usize = 2;
 /// allocation (glibc caps the mmap threshold at 32 MiB), small ones are reused from the heap.
 /// Short STS-B batches still fit one round (same plan, same speed as without a budget). The same
 /// value everywhere keeps runs identical natively and in the browser.
-pub const SHARD_MEMORY_BUDGET: usize = 128 << 20;
+pub const SHARD_MEMORY_BUDGET: u64 = 128 << 20;
 
 /// On a GPU a batch runs as one shard (its kernels are wide enough to fill the device, and threads
 /// would only queue on the same stream), cut into rounds only when the activation estimate passes
 /// this budget: all-mpnet-base-v2 at batch 32 with 256-token tickets (~24 GB estimated) is one
 /// round on an 80 GB H100.
-pub const GPU_SHARD_MEMORY_BUDGET: usize = 32 << 30;
+pub const GPU_SHARD_MEMORY_BUDGET: u64 = 32 << 30;
 
 /// Bytes of activations a training forward keeps for backward on one sequence of `len` tokens: per
 /// layer about a dozen hidden-size vectors and three intermediate-size vectors per token, and four
 /// heads × len × len attention maps (scores, probabilities, dropout mask, dropped probabilities).
 /// An estimate, used only to keep shards within the memory budget.
-pub fn activation_bytes(arch: &ArchConfig, len: usize) -> usize {
-    let per_token = arch.hidden_size() * 12 + arch.intermediate_size() * 3;
-    arch.num_layers() * 4 * (len * per_token + 4 * arch.num_heads() * len * len)
+pub fn activation_bytes(arch: &ArchConfig, len: usize) -> u64 {
+    // u64: a batch's sum passes 4 GiB, which wraps a wasm32 usize.
+    let per_token = (arch.hidden_size() * 12 + arch.intermediate_size() * 3) as u64;
+    let (len, heads) = (len as u64, arch.num_heads() as u64);
+    arch.num_layers() as u64 * 4 * (len * per_token + 4 * heads * len * len)
 }
 
 /// Shards per round and the activation budget of one shard.
@@ -45,7 +47,7 @@ pub struct ShardPlanner {
     /// Shards that run side by side in one round.
     pub shards: usize,
     /// Activation bytes one shard may use before the batch is cut into more rounds.
-    pub budget: usize,
+    pub budget: u64,
 }
 
 impl ShardPlanner {
@@ -65,6 +67,16 @@ impl ShardPlanner {
         }
     }
 
+    /// [`ShardPlanner::for_device`] with a run's own CPU shard budget (`shard_memory_mib`,
+    /// [`crate::train::config::TrainConfig::shard_memory_mib`]); a GPU keeps its own.
+    pub fn for_run(device: &Device, shard_memory_mib: usize) -> Self {
+        let mut p = Self::for_device(device);
+        if device.is_cpu() {
+            p.budget = (shard_memory_mib.max(1) as u64) << 20;
+        }
+        p
+    }
+
     /// Plan a batch (`idx`, pair indices) as rounds of shards. `cost(i)` is pair `i`'s activation
     /// estimate. A round is up to `shards` shards of about equal cost that run in parallel; a batch
     /// whose cost exceeds `budget` per shard is cut into several rounds of similar-length pairs (less
@@ -73,7 +85,7 @@ impl ShardPlanner {
     pub fn plan(
         &self,
         idx: &[usize],
-        cost: impl Fn(usize) -> usize,
+        cost: impl Fn(usize) -> u64,
         coupled: bool,
     ) -> Vec<Vec<Vec<usize>>> {
         let mut order = idx.to_vec();
@@ -82,16 +94,16 @@ impl ShardPlanner {
         if coupled {
             return vec![vec![order]];
         }
-        let total: usize = order.iter().map(|&i| cost(i)).sum();
+        let total: u64 = order.iter().map(|&i| cost(i)).sum();
         let rounds = total
-            .div_ceil(self.shards * self.budget)
-            .clamp(1, idx.len().div_ceil(self.shards));
+            .div_ceil(self.shards as u64 * self.budget)
+            .clamp(1, idx.len().div_ceil(self.shards) as u64);
         // Consecutive runs of the length-sorted pairs: similar lengths share a round.
         let target = total.div_ceil(rounds);
         let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
         let mut load = 0;
         for i in order {
-            if load >= target && groups.len() < rounds {
+            if load >= target && (groups.len() as u64) < rounds {
                 groups.push(Vec::new());
                 load = 0;
             }
@@ -104,7 +116,7 @@ impl ShardPlanner {
                 // Each pair to the lighter shard, heaviest first.
                 let n = self.shards.min(group.len());
                 let mut shards = vec![Vec::new(); n];
-                let mut load = vec![0usize; n];
+                let mut load = vec![0u64; n];
                 for i in group {
                     let k = (0..n).min_by_key(|&k| load[k]).expect("n >= 1");
                     load[k] += cost(i);
@@ -128,7 +140,7 @@ mod tests {
 
     #[test]
     fn every_pair_is_planned_once_and_shards_balance() {
-        let costs = [5usize, 1, 4, 2, 3, 3, 2, 4];
+        let costs = [5u64, 1, 4, 2, 3, 3, 2, 4];
         let p = ShardPlanner {
             shards: 2,
             budget: 1000,
@@ -137,7 +149,7 @@ mod tests {
         assert_eq!(plan.len(), 1, "within budget: one round");
         assert_eq!(plan[0].len(), 2);
         assert_eq!(flat(&plan), (0..8).collect::<Vec<_>>());
-        let loads: Vec<usize> = plan[0]
+        let loads: Vec<u64> = plan[0]
             .iter()
             .map(|s| s.iter().map(|&i| costs[i]).sum())
             .collect();
@@ -146,7 +158,7 @@ mod tests {
 
     #[test]
     fn over_budget_batches_run_in_rounds_of_similar_length() {
-        let costs = [10usize, 1, 9, 2, 8, 3];
+        let costs = [10u64, 1, 9, 2, 8, 3];
         let p = ShardPlanner {
             shards: 2,
             budget: 5,

@@ -199,6 +199,30 @@ pub struct Objective {
     pub labels: Vec<f32>,
 }
 
+impl Objective {
+    /// Every epoch's batches of row indices, as a run of `epochs` epochs at `batch_size` seeded
+    /// with `seed` draws them (epoch `e` with `seed + e`): the trainer's draw, and the memory
+    /// preflight's ([`super::memory`]), which must see the same batches.
+    pub fn epoch_batches(
+        &self,
+        epochs: usize,
+        batch_size: usize,
+        seed: u64,
+    ) -> Vec<Vec<Vec<usize>>> {
+        let texts: Vec<Vec<&str>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        (0..epochs)
+            .map(|e| {
+                self.loss
+                    .batches(&texts, batch_size, seed.wrapping_add(e as u64))
+            })
+            .collect()
+    }
+}
+
 /// The objectives of `recipe` over `pairs`, and notes on what it could not use. `scale` is the
 /// similarity scale of MNRL and CoSENT; `loss` the loss of [`Recipe::Labels`]; `seed` chooses each
 /// anchor's explicit negative. An objective with fewer rows than its loss's minimum batch is left

@@ -199,6 +199,8 @@ pub struct Session<'a> {
     history: Vec<EpochRecord>,
     best: Option<usize>,
     best_files: Option<Checkpoint>,
+    /// Whether the best model's files are kept here ([`Session::without_checkpoint_copies`]).
+    keep_files: bool,
     since_best: usize,
     stopped_early: bool,
     cancelled: bool,
@@ -258,6 +260,7 @@ impl<'a> Session<'a> {
             history: Vec::new(),
             best: None,
             best_files: None,
+            keep_files: true,
             since_best: 0,
             stopped_early: false,
             cancelled: false,
@@ -304,6 +307,15 @@ impl<'a> Session<'a> {
     /// The best evaluation so far (the checkpoint kept).
     pub fn best(&self) -> Option<&EpochRecord> {
         self.best.map(|i| &self.history[i])
+    }
+
+    /// Keep no copy of the best model: the caller keeps it when [`Event::Evaluated`] says
+    /// `improved` (the model it trains is that model then). The browser worker writes it to
+    /// IndexedDB instead: a copy of all-mpnet-base-v2's weights is 438 MB of a 4 GiB address space.
+    /// [`Session::best_checkpoint`] is `None` then.
+    pub fn without_checkpoint_copies(mut self) -> Self {
+        self.keep_files = false;
+        self
     }
 
     /// The files of the best model so far (a sentence-transformers folder).
@@ -407,7 +419,7 @@ impl<'a> Session<'a> {
             (Some(best), Some(now)) => best.metrics.eval.primary().is_none_or(|b| now > b),
             (Some(best), None) => best.metrics.eval.primary().is_none(),
         };
-        if improved {
+        if improved && self.keep_files {
             self.best_files = Some(self.enc.to_files()?);
         }
         let eval_seconds = self.host.now_seconds() - t;

@@ -4,6 +4,8 @@
 //
 // A thread that traps (out of memory, a bug) leaves the model's worker waiting for its job for
 // ever, unable to answer; it tells the page directly on a BroadcastChannel so the page can say so.
+// When the trap was an allocation that failed, the module's allocator kept its size
+// (src/web.rs `ReportingAllocator`): the report says "out of memory" with it, not "unreachable".
 importScripts("./worker.js");
 self.onmessage = async (event) => {
   self.onmessage = null;
@@ -13,7 +15,13 @@ self.onmessage = async (event) => {
   try {
     wasm_bindgen.poolThread(handoff);
   } catch (e) {
-    new BroadcastChannel("ticketsim-pool").postMessage(self.name + ": " + String((e && e.message) || e));
+    let what = String((e && e.message) || e);
+    const failed = wasm_bindgen.allocationFailure();
+    if (failed > 0) {
+      const mib = (n) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : `${Math.round(n / (1 << 20))} MiB`);
+      what = `out of memory: allocating ${mib(failed)} failed with ${mib(memory.buffer.byteLength)} in use`;
+    }
+    new BroadcastChannel("ticketsim-pool").postMessage(self.name + ": " + what);
     throw e;
   }
   self.close();

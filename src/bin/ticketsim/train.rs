@@ -109,6 +109,10 @@ pub struct TrainArgs {
     /// stays f32) [default: f32].
     #[arg(long)]
     precision: Option<Precision>,
+    /// Activation memory a shard of a batch may plan for on the CPU, in MiB: lower runs a batch in
+    /// more, smaller shards (slower, less memory; the dropout draws change with it) [default: 128].
+    #[arg(long)]
+    shard_memory_mib: Option<usize>,
 }
 
 impl TrainArgs {
@@ -126,7 +130,7 @@ impl TrainArgs {
         set!(epochs => epochs, batch_size => batch_size, lr => learning_rate,
              warmup_steps => warmup_steps, eval_split => eval_split,
              max_seq_length => max_seq_length, seed => seed, patience => early_stopping_patience,
-             precision => precision);
+             precision => precision, shard_memory_mib => shard_memory_mib);
         if self.loss.is_some() && self.recipe.is_some() {
             bail!(
                 "--recipe and --loss cannot be used together: a recipe chooses its losses; --loss \
