@@ -6,7 +6,7 @@
 //
 // Screenshots of every step go to OUT_DIR (default target/e2e). Exits non-zero on the first
 // failed check, naming it.
-import { serve, launch, dropJson, unzipStored, zipEntries } from "./lib.mjs";
+import { serve, launch, dropJson, unzipStored, zipEntries, byTestId } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -54,7 +54,7 @@ async function main() {
     step++;
     await page.screenshot({ path: path.join(out, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
   };
-  const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
+  const { text, waitText, setField } = byTestId(page);
   const tab = (id) => page.click(`[data-testid="tab-${id}"]`);
   // Pixels of a canvas that are neither white nor transparent: the chart was drawn.
   const ink = (id) =>
@@ -65,17 +65,6 @@ async function main() {
       for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) n++;
       return n;
     }, id);
-  // Wait until the element's text matches `re` (a RegExp: the page's CSP forbids eval, so no
-  // predicate source can be shipped in).
-  const waitText = (id, re, timeout) =>
-    page.waitForFunction(
-      ([id, src]) => {
-        const el = document.querySelector(`[data-testid="${id}"]`);
-        return el && new RegExp(src).test(el.textContent.trim());
-      },
-      [id, re.source],
-      { timeout }
-    );
 
   const t0 = Date.now();
   // 1. Open the app: the served model loads in the worker.
@@ -152,10 +141,6 @@ async function main() {
 
   // 4. Fine-tune 1 epoch on a small subset.
   await tab("train");
-  const setField = async (id, v) => {
-    await page.fill(`[data-testid="${id}"]`, String(v));
-    await page.press(`[data-testid="${id}"]`, "Tab");
-  };
   await setField("cfg-epochs", 1);
   await setField("cfg-batch", 16);
   await setField("cfg-warmup", 4);

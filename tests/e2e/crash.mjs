@@ -15,7 +15,7 @@
 // reported before the crash (so it is that checkpoint, not the base model or a later step).
 //
 //   node tests/e2e/crash.mjs DIST [OUT_DIR]
-import { serve, launch, unzipStored } from "./lib.mjs";
+import { serve, launch, unzipStored, byTestId } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -40,20 +40,7 @@ async function scenario({ name, isolate, cores, pool, dropModel }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-crash-"));
   const context = await launch(profile, { acceptDownloads: true });
   const page = context.pages()[0] || (await context.newPage());
-  const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
-  const waitText = (id, re, timeout) =>
-    page.waitForFunction(
-      ([id, src]) => {
-        const el = document.querySelector(`[data-testid="${id}"]`);
-        return el && new RegExp(src).test(el.textContent.trim());
-      },
-      [id, re.source],
-      { timeout }
-    );
-  const setField = async (id, v) => {
-    await page.fill(`[data-testid="${id}"]`, String(v));
-    await page.press(`[data-testid="${id}"]`, "Tab");
-  };
+  const { text, waitText, setField } = byTestId(page);
   const t0 = Date.now();
   try {
     await page.goto(origin + "/?test-hooks");

@@ -91,6 +91,30 @@ export function launch(profile, options = {}) {
 }
 
 
+// The page's elements by data-testid, as the tests use them: `text(id)` (the first match's
+// text), `waitText(id, re, timeout)` (until its text matches `re`, a RegExp: the page's CSP forbids
+// eval, so no predicate source can be shipped in) and `setField(id, v)` (type a value and leave the
+// field, as a user does, so its change handler runs).
+export function byTestId(page) {
+  const sel = (id) => `[data-testid="${id}"]`;
+  return {
+    text: (id) => page.locator(sel(id)).first().innerText(),
+    waitText: (id, re, timeout) =>
+      page.waitForFunction(
+        ([id, src]) => {
+          const el = document.querySelector(`[data-testid="${id}"]`);
+          return el && new RegExp(src).test(el.textContent.trim());
+        },
+        [id, re.source],
+        { timeout }
+      ),
+    setField: async (id, v) => {
+      await page.fill(sel(id), String(v));
+      await page.press(sel(id), "Tab");
+    },
+  };
+}
+
 // Drop a JSON file on the app's data panel with a real drop event, as a user dragging it would.
 export async function dropJson(page, name, content) {
   const dt = await page.evaluateHandle(

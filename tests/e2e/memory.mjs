@@ -10,7 +10,7 @@
 // Prints MEMORY {...} per scenario and writes test-output/memory/memory.json.
 //
 //   node tests/e2e/memory.mjs DIST [OUT_DIR]     (make test-memory)
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, byTestId } from "./lib.mjs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -38,20 +38,7 @@ async function scenario(name, { model, settings, run, refuse }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "ticketsim-memory-"));
   const context = await launch(profile, {});
   const page = context.pages()[0] || (await context.newPage());
-  const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
-  const waitText = (id, re, timeout) =>
-    page.waitForFunction(
-      ([id, src]) => {
-        const el = document.querySelector(`[data-testid="${id}"]`);
-        return el && new RegExp(src).test(el.textContent.trim());
-      },
-      [id, re.source],
-      { timeout }
-    );
-  const setField = async (id, v) => {
-    await page.fill(`[data-testid="${id}"]`, String(v));
-    await page.press(`[data-testid="${id}"]`, "Tab");
-  };
+  const { text, waitText, setField } = byTestId(page);
   const t0 = Date.now();
   const result = { name, model };
   try {

@@ -17,7 +17,7 @@
 // 'unsafe-inline' / 'unsafe-eval'; the manifest makes the app installable (Chromium's own check).
 //
 //   node tests/e2e/offline.mjs DIST [OUT_DIR]
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, byTestId } from "./lib.mjs";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -101,16 +101,7 @@ async function open(name, isolate = true) {
     // is the browser checking for a new build, not the app failing.
     if (m.type() === "error" && !/sw\.js/.test(m.text())) problems.push(`console error: ${m.text()}`);
   });
-  const text = (id) => page.locator(`[data-testid="${id}"]`).first().innerText();
-  const waitText = (id, re, timeout) =>
-    page.waitForFunction(
-      ([id, src]) => {
-        const el = document.querySelector(`[data-testid="${id}"]`);
-        return el && new RegExp(src).test(el.textContent.trim());
-      },
-      [id, re.source],
-      { timeout }
-    );
+  const { text, waitText } = byTestId(page);
   const shot = (file) => page.screenshot({ path: path.join(out, file), fullPage: true });
   // The app is up: the model loaded in the worker.
   const ready = async () => {
